@@ -1,0 +1,62 @@
+"""Shared pieces of the command-line interface: consoles, exit codes, error reporting."""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from pseudoprog.errors import InputValidationError, ParameterError, PseudoprogError
+
+__all__ = ["EXIT_INPUT", "MAX_PROBLEMS_SHOWN", "console", "err_console", "report_user_errors"]
+
+#: Exit code for input that failed validation (same as a usage error).
+EXIT_INPUT = 2
+#: How many problems are printed one by one before the rest is summarised.
+MAX_PROBLEMS_SHOWN = 200
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def print_problems(error: InputValidationError) -> None:
+    """Print every problem (up to :data:`MAX_PROBLEMS_SHOWN`, then a summary) to stderr."""
+    problems = error.problems
+    noun = "problem" if len(problems) == 1 else "problems"
+    err_console.print(
+        f"[bold red]Input rejected:[/] {len(problems)} {noun} found; nothing was computed "
+        "and no output was written."
+    )
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
+        err_console.print(f"  - {escape(str(problem))}")
+    rest = problems[MAX_PROBLEMS_SHOWN:]
+    if rest:
+        kinds = Counter((p.source, p.column or "-", p.message) for p in rest)
+        err_console.print(f"  ... and {len(rest)} more:")
+        for (source, column, message), count in kinds.most_common():
+            err_console.print(f"    {count} x {escape(source)}, column {column}: {escape(message)}")
+
+
+def report_user_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn pseudoprog errors into a clear message and exit code 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except InputValidationError as exc:
+            print_problems(exc)
+            raise typer.Exit(EXIT_INPUT) from None
+        except (ParameterError, PseudoprogError) as exc:
+            err_console.print(f"[bold red]Error:[/] {escape(str(exc))}")
+            raise typer.Exit(EXIT_INPUT) from None
+
+    return wrapper

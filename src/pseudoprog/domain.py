@@ -1,0 +1,478 @@
+"""Domain values of pseudoprog: lesions, treatments, measurements, events and categories.
+
+Everything here is immutable. Enumerations carry their codes (the text used in tables and
+JSON) and parse the aliases people write in spreadsheets. A :class:`LesionHistory` is what the
+response criteria read: one treated lesion, its size series per MR sequence and the events of
+its patient.
+
+Examples
+--------
+>>> from datetime import date
+>>> lesion = Lesion(patient_id="1", lesion_id="1-L1",
+...                 treatment=Treatment(date=date(2010, 3, 1), dose_gy=24, fractions=1))
+>>> history = LesionHistory.from_measurements(lesion, [
+...     Measurement("1-L1", date(2010, 2, 20), Sequence.T1, 20.0),
+...     Measurement("1-L1", date(2010, 6, 1), Sequence.T1, 25.0),
+... ])
+>>> history.series[Sequence.T1].sizes_mm
+(20.0, 25.0)
+>>> Sequence.parse("T2 FS"), ResponseCategory.parse("opp")
+(<Sequence.T2FS: 'T2FS'>, <ResponseCategory.OPP: 'OPP'>)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from types import MappingProxyType
+from typing import Self
+
+from pseudoprog.errors import ParameterError
+
+__all__ = [
+    "Event",
+    "EventKind",
+    "Evidence",
+    "Lesion",
+    "LesionHistory",
+    "Measurement",
+    "ResponseCategory",
+    "Sequence",
+    "Sex",
+    "Site",
+    "SizeSeries",
+    "SpinalRegion",
+    "Treatment",
+    "normalize_token",
+]
+
+_STRIP = re.compile(r"[\s_\-./]+")
+
+
+def normalize_token(text: str) -> str:
+    """Upper-case ``text`` and drop spaces, dashes, underscores, dots and slashes.
+
+    >>> normalize_token(" t2-fs ")
+    'T2FS'
+    """
+    return _STRIP.sub("", text).upper()
+
+
+class _ParseableEnum(Enum):
+    """An enum whose members are found by code or by alias, ignoring case and punctuation."""
+
+    @classmethod
+    def _aliases(cls) -> Mapping[str, str]:
+        return {}
+
+    @classmethod
+    def lookup(cls) -> dict[str, Self]:
+        """Every accepted spelling (normalized) mapped to its member."""
+        table: dict[str, Self] = {}
+        for member in cls:
+            table[normalize_token(str(member.value))] = member
+            table[normalize_token(member.name)] = member
+        for alias, code in cls._aliases().items():
+            table[normalize_token(alias)] = cls(code)
+        return table
+
+    @classmethod
+    def accepted(cls) -> str:
+        """The codes, as a user-facing list."""
+        return ", ".join(str(m.value) for m in cls)
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        """Find the member spelled ``text`` (its code, its name or an alias).
+
+        Raises
+        ------
+        ParameterError
+            If ``text`` names no member; the message lists the accepted codes.
+        """
+        try:
+            return cls.lookup()[normalize_token(str(text))]
+        except KeyError:
+            raise ParameterError(
+                f"unknown {cls.__name__} {text!r}; expected one of {cls.accepted()}"
+            ) from None
+
+
+class Sequence(_ParseableEnum):
+    """MR sequence on which a lesion is measured (Amini et al. 2016, Image Review)."""
+
+    T1 = "T1"
+    T2FS = "T2FS"
+    T1C = "T1C"
+
+    @property
+    def description(self) -> str:
+        return _SEQUENCE_DESCRIPTIONS[self]
+
+    @classmethod
+    def _aliases(cls) -> Mapping[str, str]:
+        return _SEQUENCE_ALIASES
+
+
+
+_SEQUENCE_DESCRIPTIONS = {
+    Sequence.T1: "sagittal T1-weighted",
+    Sequence.T2FS: "T2-weighted fat suppressed",
+    Sequence.T1C: "T1-weighted post-contrast",
+}
+
+_SEQUENCE_ALIASES = {
+    "T1W": "T1",
+    "T1WI": "T1",
+    "SAG T1": "T1",
+    "T1 SAG": "T1",
+    "T1 pre": "T1",
+    "T1 precontrast": "T1",
+    "pre": "T1",
+    "precontrast": "T1",
+    "T2 FS": "T2FS",
+    "T2W FS": "T2FS",
+    "T2WI FS": "T2FS",
+    "T2 fatsat": "T2FS",
+    "T2 fat sat": "T2FS",
+    "T2 fat suppressed": "T2FS",
+    "T2WI fat suppressed": "T2FS",
+    "T2 SPAIR": "T2FS",
+    "T1+C": "T1C",
+    "T1 C": "T1C",
+    "T1CE": "T1C",
+    "T1 Gd": "T1C",
+    "T1+Gd": "T1C",
+    "T1 post": "T1C",
+    "T1 postcontrast": "T1C",
+    "T1WI+C": "T1C",
+    "post": "T1C",
+    "postcontrast": "T1C",
+    "post Gd": "T1C",
+    "Gd": "T1C",
+}
+
+
+class ResponseCategory(_ParseableEnum):
+    """Response of a treated lesion (Amini et al. 2016, Image Review and Analysis)."""
+
+    PR = "PR"
+    SD = "SD"
+    PD = "PD"
+    OPP = "OPP"
+    INDETERMINATE = "INDETERMINATE"
+
+    @property
+    def meaning(self) -> str:
+        return _CATEGORY_MEANINGS[self]
+
+    @property
+    def is_enlarging(self) -> bool:
+        """Whether the category belongs to a lesion that grew by at least the error."""
+        return self in (ResponseCategory.PD, ResponseCategory.OPP, ResponseCategory.INDETERMINATE)
+
+    @classmethod
+    def _aliases(cls) -> Mapping[str, str]:
+        return _CATEGORY_ALIASES
+
+
+
+_CATEGORY_MEANINGS = {
+    ResponseCategory.PR: "partial response",
+    ResponseCategory.SD: "stable disease",
+    ResponseCategory.PD: "progressive disease",
+    ResponseCategory.OPP: "osseous pseudoprogression",
+    ResponseCategory.INDETERMINATE: "enlarging, awaiting follow-up",
+}
+
+_CATEGORY_ALIASES = {
+    "partial response": "PR",
+    "stable disease": "SD",
+    "stable": "SD",
+    "progressive disease": "PD",
+    "progression": "PD",
+    "pseudoprogression": "OPP",
+    "osseous pseudoprogression": "OPP",
+    "PsP": "OPP",
+    "indeterminate": "INDETERMINATE",
+}
+
+
+class EventKind(_ParseableEnum):
+    """Clinical events that the criteria or the inclusion checks read."""
+
+    SYSTEMIC_THERAPY_CHANGE = "systemic_therapy_change"
+    OTHER_BONE_LESIONS_ENLARGED = "other_bone_lesions_enlarged"
+    OTHER_BONE_LESIONS_DECREASED = "other_bone_lesions_decreased"
+    HARDWARE = "hardware"
+    FRACTURE = "fracture"
+
+    @classmethod
+    def _aliases(cls) -> Mapping[str, str]:
+        return {
+            "systemic therapy change": "systemic_therapy_change",
+            "chemotherapy change": "systemic_therapy_change",
+            "cement": "hardware",
+            "cement augmentation": "hardware",
+            "surgical hardware": "hardware",
+            "vertebroplasty": "hardware",
+            "kyphoplasty": "hardware",
+        }
+
+
+
+class Site(_ParseableEnum):
+    """Anatomical context of a treated lesion."""
+
+    SPINE = "spine"
+    BRAIN = "brain"
+    LIVER = "liver"
+
+
+
+class Sex(_ParseableEnum):
+    """Sex as recorded in the cohort table."""
+
+    FEMALE = "F"
+    MALE = "M"
+
+    @classmethod
+    def _aliases(cls) -> Mapping[str, str]:
+        return {"female": "F", "woman": "F", "male": "M", "man": "M"}
+
+
+
+_LEVEL = re.compile(r"^(C|T|TH|D|L|S)(\d{1,2})$")
+_LEVEL_LIMITS = {"C": 7, "T": 12, "L": 6, "S": 5}
+
+
+class SpinalRegion(Enum):
+    """Region of the spine a vertebral level belongs to."""
+
+    CERVICAL = "cervical"
+    THORACIC = "thoracic"
+    LUMBAR = "lumbar"
+    SACRAL = "sacral"
+
+    @staticmethod
+    def normalize_level(level: str) -> str:
+        """Return the canonical spelling of a vertebral level (``th12`` -> ``T12``).
+
+        Lumbar levels go up to L6, a transitional vertebra that occurs in Table 1 of Amini et
+        al. 2016 (patient 36).
+
+        Raises
+        ------
+        ParameterError
+            If ``level`` is not a vertebral level.
+        """
+        match = _LEVEL.match(normalize_token(level))
+        if match is None:
+            raise ParameterError(
+                f"unknown vertebral level {level!r}; expected C1-C7, T1-T12, L1-L6 or S1-S5"
+            )
+        letter = {"TH": "T", "D": "T"}.get(match.group(1), match.group(1))
+        number = int(match.group(2))
+        if not 1 <= number <= _LEVEL_LIMITS[letter]:
+            raise ParameterError(
+                f"unknown vertebral level {level!r}; expected C1-C7, T1-T12, L1-L6 or S1-S5"
+            )
+        return f"{letter}{number}"
+
+    @classmethod
+    def from_level(cls, level: str) -> SpinalRegion:
+        """Region of a vertebral level.
+
+        >>> SpinalRegion.from_level("T12")
+        <SpinalRegion.THORACIC: 'thoracic'>
+        """
+        letter = cls.normalize_level(level)[0]
+        return {"C": cls.CERVICAL, "T": cls.THORACIC, "L": cls.LUMBAR, "S": cls.SACRAL}[letter]
+
+
+@dataclass(frozen=True, slots=True)
+class Treatment:
+    """A course of radiosurgery.
+
+    Parameters
+    ----------
+    date
+        Date of the (first) fraction.
+    dose_gy
+        Prescribed dose to the gross tumour volume, in Gy.
+    fractions
+        Number of fractions.
+    """
+
+    date: date
+    dose_gy: float
+    fractions: int
+
+    def __post_init__(self) -> None:
+        if self.fractions < 1:
+            raise ParameterError(f"fractions must be at least 1, got {self.fractions}")
+        if self.dose_gy < 0:
+            raise ParameterError(f"dose_gy must not be negative, got {self.dose_gy}")
+
+    @property
+    def single_fraction(self) -> bool:
+        """Whether the course was given in one fraction."""
+        return self.fractions == 1
+
+    @property
+    def regimen(self) -> str:
+        """The dose/fraction regimen as written in the paper, e.g. ``24 Gy/1 fx``."""
+        return f"{self.dose_gy:g} Gy/{self.fractions} fx"
+
+
+@dataclass(frozen=True, slots=True)
+class Lesion:
+    """A treated lesion and what is known about its patient."""
+
+    patient_id: str
+    lesion_id: str
+    treatment: Treatment
+    site: Site = Site.SPINE
+    level: str | None = None
+    histology: str | None = None
+    age: float | None = None
+    sex: Sex | None = None
+    response: ResponseCategory | None = None
+    """A response already assigned elsewhere (e.g. a cohort copied from a paper)."""
+    in_vertebral_body: bool | None = None
+    """Whether the lesion lies in the vertebral body (Amini 2016 exclusion criterion 4)."""
+    body_involvement_pct: float | None = None
+    """Share of the vertebral body cross-section the lesion occupies, in percent."""
+
+    @property
+    def region(self) -> SpinalRegion | None:
+        """Spinal region of :attr:`level`, when the level is known."""
+        return None if self.level is None else SpinalRegion.from_level(self.level)
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """One size measurement of a lesion on one sequence and date.
+
+    ``size_mm`` is the greatest anteroposterior extent of signal abnormality, in mm
+    (Amini et al. 2016, Image Review and Analysis).
+    """
+
+    lesion_id: str
+    date: date
+    sequence: Sequence
+    size_mm: float
+
+
+@dataclass(frozen=True, slots=True)
+class SizeSeries:
+    """Sizes of one lesion on one sequence, in date order (dates are unique)."""
+
+    sequence: Sequence
+    dates: tuple[date, ...]
+    sizes_mm: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.dates) != len(self.sizes_mm):
+            raise ParameterError(
+                f"{self.sequence.value} series has {len(self.dates)} dates but "
+                f"{len(self.sizes_mm)} sizes; give one size per date"
+            )
+        if any(b <= a for a, b in zip(self.dates, self.dates[1:], strict=False)):
+            raise ParameterError(
+                f"{self.sequence.value} series dates must be strictly increasing; "
+                "sort them and merge repeated dates"
+            )
+
+    def __len__(self) -> int:
+        return len(self.dates)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A clinical event of a patient, optionally tied to one of its lesions."""
+
+    patient_id: str
+    date: date
+    kind: EventKind
+    lesion_id: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A finding that bears on pseudoprogression versus progression (``evidence`` table)."""
+
+    lesion_id: str
+    date: date
+    kind: str
+    value: float | bool
+
+
+_EMPTY: Mapping[Sequence, SizeSeries] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class LesionHistory:
+    """Everything the response criteria read about one lesion.
+
+    Parameters
+    ----------
+    lesion
+        The lesion and its treatment.
+    series
+        Size series per sequence.
+    events
+        Events of the lesion's patient that are not tied to another lesion.
+    """
+
+    lesion: Lesion
+    series: Mapping[Sequence, SizeSeries] = field(default_factory=lambda: _EMPTY)
+    events: tuple[Event, ...] = ()
+
+    @classmethod
+    def from_measurements(
+        cls,
+        lesion: Lesion,
+        measurements: Iterable[Measurement],
+        events: Iterable[Event] = (),
+    ) -> LesionHistory:
+        """Build a history from loose measurements and events.
+
+        Measurements of other lesions and events of other patients or lesions are ignored.
+
+        Raises
+        ------
+        ParameterError
+            If one sequence has two different sizes on the same date.
+        """
+        by_sequence: dict[Sequence, dict[date, float]] = {}
+        for m in measurements:
+            if m.lesion_id != lesion.lesion_id:
+                continue
+            sizes = by_sequence.setdefault(m.sequence, {})
+            if m.date in sizes and sizes[m.date] != m.size_mm:
+                raise ParameterError(
+                    f"lesion {lesion.lesion_id!r} has two {m.sequence.value} sizes on "
+                    f"{m.date}: {sizes[m.date]} and {m.size_mm}; keep one"
+                )
+            sizes[m.date] = m.size_mm
+        series = {
+            seq: SizeSeries(seq, tuple(sorted(sizes)), tuple(sizes[d] for d in sorted(sizes)))
+            for seq, sizes in by_sequence.items()
+        }
+        relevant = tuple(
+            sorted(
+                (
+                    e
+                    for e in events
+                    if e.patient_id == lesion.patient_id
+                    and (e.lesion_id is None or e.lesion_id == lesion.lesion_id)
+                ),
+                key=lambda e: e.date,
+            )
+        )
+        return cls(lesion, MappingProxyType(series), relevant)

@@ -1,0 +1,1 @@
+"""Reading and writing files: tabular input with validation reports, result export."""
