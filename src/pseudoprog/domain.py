@@ -117,7 +117,6 @@ class Sequence(_ParseableEnum):
         return _SEQUENCE_ALIASES
 
 
-
 _SEQUENCE_DESCRIPTIONS = {
     Sequence.T1: "sagittal T1-weighted",
     Sequence.T2FS: "T2-weighted fat suppressed",
@@ -179,7 +178,6 @@ class ResponseCategory(_ParseableEnum):
         return _CATEGORY_ALIASES
 
 
-
 _CATEGORY_MEANINGS = {
     ResponseCategory.PR: "partial response",
     ResponseCategory.SD: "stable disease",
@@ -223,14 +221,12 @@ class EventKind(_ParseableEnum):
         }
 
 
-
 class Site(_ParseableEnum):
     """Anatomical context of a treated lesion."""
 
     SPINE = "spine"
     BRAIN = "brain"
     LIVER = "liver"
-
 
 
 class Sex(_ParseableEnum):
@@ -242,7 +238,6 @@ class Sex(_ParseableEnum):
     @classmethod
     def _aliases(cls) -> Mapping[str, str]:
         return {"female": "F", "woman": "F", "male": "M", "man": "M"}
-
 
 
 _LEVEL = re.compile(r"^(C|T|TH|D|L|S)(\d{1,2})$")

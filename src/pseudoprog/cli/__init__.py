@@ -19,10 +19,10 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from pseudoprog.cli import classify, perfusion
+    from pseudoprog.cli import assess, classify, perfusion, study
 
-    classify.register(app)
-    perfusion.register(app)
+    for module in (classify, study, assess, perfusion):
+        module.register(app)
 
 
 def main() -> None:

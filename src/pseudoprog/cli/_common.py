@@ -5,15 +5,30 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from pseudoprog.errors import InputValidationError, ParameterError, PseudoprogError
+from pseudoprog.io.cohort import Cohort, load_cohort
 
-__all__ = ["EXIT_INPUT", "MAX_PROBLEMS_SHOWN", "console", "err_console", "report_user_errors"]
+__all__ = [
+    "EXIT_INPUT",
+    "MAX_PROBLEMS_SHOWN",
+    "AsOfOpt",
+    "EventsOpt",
+    "LesionsOpt",
+    "MeasurementsOpt",
+    "WorkbookOpt",
+    "console",
+    "err_console",
+    "load_input",
+    "report_user_errors",
+]
 
 #: Exit code for input that failed validation (same as a usage error).
 EXIT_INPUT = 2
@@ -60,3 +75,54 @@ def report_user_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(EXIT_INPUT) from None
 
     return wrapper
+
+
+# ---- the input tables, shared by every command that reads a cohort ----------------------
+
+LesionsOpt = Annotated[
+    Path | None, typer.Option("--lesions", help="Lesions table (CSV or .xlsx).", show_default=False)
+]
+MeasurementsOpt = Annotated[
+    Path | None, typer.Option("--measurements", help="Measurements table.", show_default=False)
+]
+EventsOpt = Annotated[
+    Path | None, typer.Option("--events", help="Events table (optional).", show_default=False)
+]
+WorkbookOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--workbook",
+        help="Excel workbook with sheets lesions, measurements and (optionally) events.",
+        show_default=False,
+    ),
+]
+AsOfOpt = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="See only studies and events up to this date (YYYY-MM-DD).",
+        show_default=False,
+    ),
+]
+
+
+def load_input(
+    *,
+    lesions: Path | None,
+    measurements: Path | None,
+    events: Path | None,
+    workbook: Path | None,
+    require_measurements: bool = True,
+) -> Cohort:
+    """Load and validate the input tables, printing any notices to stderr."""
+    cohort = load_cohort(
+        lesions=lesions,
+        measurements=measurements,
+        events=events,
+        workbook=workbook,
+        require_measurements=require_measurements,
+    )
+    for notice in cohort.notices:
+        err_console.print(f"[yellow]Note:[/] {notice}")
+    return cohort

@@ -2,10 +2,168 @@
 
 from __future__ import annotations
 
-import typer
+import io
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
 
-__all__ = ["register"]
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from pseudoprog.cli._common import (
+    AsOfOpt,
+    EventsOpt,
+    LesionsOpt,
+    MeasurementsOpt,
+    WorkbookOpt,
+    console,
+    err_console,
+    load_input,
+    report_user_errors,
+)
+from pseudoprog.criteria.amini2016 import Amini2016Parameters, assess_many
+from pseudoprog.criteria.result import Assessment
+from pseudoprog.domain import ResponseCategory, Sequence
+from pseudoprog.io.atomic import atomic_write_text
+from pseudoprog.io.results import assessments_to_csv, assessments_to_json
+
+__all__ = ["OutputFormat", "register", "render_table"]
+
+
+class OutputFormat(StrEnum):
+    """Output formats of ``classify``."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+_COLOURS = {
+    ResponseCategory.PR: "green",
+    ResponseCategory.SD: "cyan",
+    ResponseCategory.PD: "red",
+    ResponseCategory.OPP: "magenta",
+    ResponseCategory.INDETERMINATE: "yellow",
+}
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _category(value: ResponseCategory | None, *, bold: bool = False) -> str:
+    if value is None:
+        return "-"
+    style = f"bold {_COLOURS[value]}" if bold else _COLOURS[value]
+    return f"[{style}]{value.value}[/]"
+
+
+def render_table(assessments: list[Assessment]) -> Table:
+    """A readable terminal table of results, one row per lesion.
+
+    The lesion's response is followed by the response on each sequence; peak columns are
+    filled for enlarging lesions (by the deciding sequence).
+    """
+    table = Table(
+        title="Response by the Amini 2016 criteria", title_justify="left", box=box.SIMPLE_HEAD
+    )
+    for name in ("Patient", "Lesion", "Response"):
+        table.add_column(name, no_wrap=True)
+    for sequence in Sequence:
+        table.add_column(sequence.value, no_wrap=True)
+    table.add_column("Peak wk", justify="right", no_wrap=True)
+    table.add_column("Δ mm", justify="right", no_wrap=True)
+    table.add_column("Back wk", justify="right", no_wrap=True)
+    table.add_column("Decided by", min_width=12)
+    for a in assessments:
+        per = a.per_sequence
+        notes = a.reasons[-1].code.replace("_", " ") if a.reasons else "-"
+        if a.warnings:
+            notes += " [yellow](" + ", ".join(w.code.replace("_", " ") for w in a.warnings) + ")[/]"
+        table.add_row(
+            a.lesion.patient_id,
+            a.lesion.lesion_id,
+            _category(a.category, bold=True),
+            *(_category(per[s].category if s in per else None) for s in Sequence),
+            _fmt(a.time_to_peak_weeks),
+            "-" if a.peak_change_mm is None else f"{a.peak_change_mm:+.1f}",
+            _fmt(a.time_to_baseline_weeks),
+            notes,
+        )
+    return table
+
+
+def _counts(assessments: list[Assessment]) -> str:
+    counts = dict.fromkeys(ResponseCategory, 0)
+    for a in assessments:
+        counts[a.category] += 1
+    return "  ".join(f"{c.value} {n}" for c, n in counts.items())
+
+
+@report_user_errors
+def classify(
+    lesions: LesionsOpt = None,
+    measurements: MeasurementsOpt = None,
+    events: EventsOpt = None,
+    workbook: WorkbookOpt = None,
+    as_of: AsOfOpt = None,
+    error_mm: Annotated[
+        float, typer.Option("--error-mm", help="Measurement error e, in mm.")
+    ] = 2.0,
+    primary_sequence: Annotated[
+        Sequence,
+        typer.Option(
+            "--primary-sequence", case_sensitive=False, help="Sequence that decides the response."
+        ),
+    ] = Sequence.T1,
+    decline_window_days: Annotated[
+        int, typer.Option("--decline-window-days", help="Decline of e must come within this.")
+    ] = 92,
+    opp_peak_window_weeks: Annotated[
+        float, typer.Option("--opp-peak-window-weeks", help="Latest peak still read as OPP.")
+    ] = 26.0,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", case_sensitive=False, help="Output format.")
+    ] = OutputFormat.TABLE,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write here (atomically) instead of the terminal."),
+    ] = None,
+) -> None:
+    """Classify each lesion as PR, SD, PD, OPP or INDETERMINATE, with the reasons."""
+    params = Amini2016Parameters(
+        error_mm=error_mm,
+        decline_window_days=decline_window_days,
+        opp_peak_window_weeks=opp_peak_window_weeks,
+        primary_sequence=primary_sequence,
+    )
+    cohort = load_input(
+        lesions=lesions, measurements=measurements, events=events, workbook=workbook
+    )
+    day: date | None = None if as_of is None else as_of.date()
+    results = assess_many(cohort.histories, as_of=day, params=params)
+    if output_format is OutputFormat.JSON:
+        text = assessments_to_json(results, parameters=params, as_of=day, notices=cohort.notices)
+    elif output_format is OutputFormat.CSV:
+        text = assessments_to_csv(results)
+    else:
+        if output is None:
+            console.print(render_table(results))
+            console.print(f"{len(results)} lesions: {_counts(results)}")
+            return
+        buffer = io.StringIO()
+        Console(file=buffer, width=200, no_color=True).print(render_table(results))
+        text = buffer.getvalue() + f"{len(results)} lesions: {_counts(results)}\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        atomic_write_text(output, text)
+        err_console.print(f"Wrote {len(results)} lesions to {output}")
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``classify`` command to ``app``."""
+    app.command("classify")(classify)

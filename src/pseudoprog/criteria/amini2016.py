@@ -42,7 +42,8 @@ Examples
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence as Seq
+from collections.abc import Iterable
+from collections.abc import Sequence as Seq
 from dataclasses import asdict, dataclass
 from datetime import date
 from enum import Enum
@@ -201,11 +202,7 @@ def _assess_sequence(
         "baseline_mm": base,
         "follow_up_count": n,
         "last_date": f_dates[-1],
-        "peak_date": peak_date,
-        "peak_mm": peak,
-        "time_to_peak_weeks": weeks_to_peak,
-        "peak_change_mm": peak - base,
-        "enlarged_study_count": len(enlarged),
+        "largest_change_mm": peak - base,
     }
 
     if not enlarged:
@@ -239,11 +236,15 @@ def _assess_sequence(
             ),
         )
 
-    first_enlarged = f_dates[enlarged[0]]
     back_i = next((i for i in range(peak_i + 1, n) if f_sizes[i] - base < e - _EPS), None)
-    common["first_enlarged_date"] = first_enlarged
-    common["time_to_baseline_weeks"] = (
-        None if back_i is None else (f_dates[back_i] - treated).days / 7.0
+    common.update(
+        peak_date=peak_date,
+        peak_mm=peak,
+        time_to_peak_weeks=weeks_to_peak,
+        peak_change_mm=peak - base,
+        first_enlarged_date=f_dates[enlarged[0]],
+        enlarged_study_count=len(enlarged),
+        time_to_baseline_weeks=None if back_i is None else (f_dates[back_i] - treated).days / 7,
     )
     grew = Reason(
         Rule.ENLARGED,
@@ -421,7 +422,9 @@ def _combine(
 ) -> Assessment:
     primary = params.primary_sequence
     order = [primary, *(s for s in Sequence if s is not primary)]
-    warnings = [w for r in per.values() for w in r.warnings if w.kind is WarningKind.MISSING_BASELINE]
+    warnings = [
+        w for r in per.values() for w in r.warnings if w.kind is WarningKind.MISSING_BASELINE
+    ]
     deciding = next((s for s in order if s in per and per[s].category is not None), None)
     if deciding is None:
         has_baseline = any(r.baseline_date is not None for r in per.values())

@@ -88,9 +88,7 @@ def inclusion_checks(
             detail = f"{kind.value} recorded on " + ", ".join(ev.date.isoformat() for ev in found)
             checks.append(InclusionCheck(code, CheckStatus.NOT_MET, detail))
         else:
-            checks.append(
-                InclusionCheck(code, CheckStatus.MET, f"no {kind.value} event recorded")
-            )
+            checks.append(InclusionCheck(code, CheckStatus.MET, f"no {kind.value} event recorded"))
 
     if lesion.in_vertebral_body is None:
         checks.append(

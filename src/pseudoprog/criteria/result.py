@@ -121,9 +121,12 @@ class SequenceAssessment:
     """Response of a lesion on one sequence.
 
     ``category`` is ``None`` when the sequence cannot be judged (no baseline, or no follow-up).
-    Times are in weeks after treatment; ``peak_change_mm`` is the peak size minus the baseline.
-    The peak fields are filled for every sequence that has a follow-up study;
-    ``time_to_baseline_weeks`` only for enlarging lesions that came back within the error.
+    ``largest_change_mm`` is the largest follow-up size minus the baseline, for every sequence
+    with a follow-up. The peak fields describe an enlargement (growth of at least the error)
+    and are ``None`` otherwise: ``time_to_peak_weeks`` (weeks after treatment),
+    ``peak_change_mm`` (peak minus baseline), ``time_to_baseline_weeks`` (weeks after
+    treatment to the first study after the peak within the error of the baseline; ``None`` when
+    it never came back).
     """
 
     sequence: Sequence
@@ -132,6 +135,7 @@ class SequenceAssessment:
     baseline_mm: float | None = None
     follow_up_count: int = 0
     last_date: date | None = None
+    largest_change_mm: float | None = None
     peak_date: date | None = None
     peak_mm: float | None = None
     time_to_peak_weeks: float | None = None
@@ -154,6 +158,8 @@ class SequenceAssessment:
             "baseline_date": _iso(self.baseline_date),
             "baseline_mm": self.baseline_mm,
             "follow_up_count": self.follow_up_count,
+            "last_date": _iso(self.last_date),
+            "largest_change_mm": _round(self.largest_change_mm),
             "peak_date": _iso(self.peak_date),
             "time_to_peak_weeks": _round(self.time_to_peak_weeks),
             "peak_change_mm": _round(self.peak_change_mm),

@@ -25,8 +25,9 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     suffix = "".join(target.suffixes)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{suffix}",
-                                    dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=f".tmp{suffix}", dir=target.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -37,7 +38,9 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
-def atomic_write_text(target: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> None:
+def atomic_write_text(
+    target: str | os.PathLike[str], text: str, *, encoding: str = "utf-8"
+) -> None:
     """Write ``text`` to ``target`` atomically."""
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding=encoding)
@@ -68,5 +71,3 @@ def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
                 os.replace(item, dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-

@@ -1,0 +1,433 @@
+"""The ``lesions``, ``measurements`` and ``events`` tables (DESIGN.md, "Input tables").
+
+:func:`load_cohort` reads them from CSV files or from one workbook with sheets of those names,
+checks the whole input, and returns domain objects only when every row is valid; otherwise it
+raises one :class:`~pseudoprog.errors.InputValidationError` listing every problem.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from pseudoprog.domain import (
+    Event,
+    EventKind,
+    Lesion,
+    LesionHistory,
+    ResponseCategory,
+    Sequence,
+    Sex,
+    Site,
+    SizeSeries,
+    SpinalRegion,
+    Treatment,
+)
+from pseudoprog.errors import InputValidationError, ParameterError, Problem
+from pseudoprog.io.tabular import ProblemLog, RawTable, read_table, read_workbook
+
+__all__ = [
+    "EVENT_COLUMNS",
+    "LESION_COLUMNS",
+    "MAX_SIZE_MM",
+    "MEASUREMENT_COLUMNS",
+    "Cohort",
+    "load_cohort",
+]
+
+#: Required and optional columns of each table.
+LESION_COLUMNS = {
+    "required": ("patient_id", "lesion_id", "treatment_date", "dose_gy", "fractions"),
+    "optional": (
+        "site",
+        "level",
+        "histology",
+        "age",
+        "sex",
+        "response",
+        "in_vertebral_body",
+        "body_involvement_pct",
+    ),
+}
+MEASUREMENT_COLUMNS = {"required": ("lesion_id", "date", "sequence", "size_mm"), "optional": ()}
+EVENT_COLUMNS = {"required": ("patient_id", "date", "kind"), "optional": ("lesion_id", "detail")}
+
+#: Largest plausible lesion size; larger values are taken for a unit error (cm or µm).
+MAX_SIZE_MM = 300.0
+
+_SEQUENCES = tuple(Sequence)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Validated input: lesions, their histories (when measurements were given) and events."""
+
+    lesions: tuple[Lesion, ...]
+    histories: tuple[LesionHistory, ...]
+    events: tuple[Event, ...]
+    notices: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    @property
+    def has_measurements(self) -> bool:
+        return bool(self.histories)
+
+    @property
+    def patients(self) -> tuple[str, ...]:
+        """Patient ids in order of first appearance."""
+        return tuple(dict.fromkeys(lesion.patient_id for lesion in self.lesions))
+
+
+def _note_unknown_columns(
+    table: RawTable, spec: dict[str, tuple[str, ...]], log: ProblemLog
+) -> None:
+    known = set(spec["required"]) | set(spec["optional"])
+    extra = [c for c in table.frame.columns if c not in known]
+    if extra:
+        log.notice(f"{table.label}: ignored column(s) {', '.join(extra)}")
+
+
+@dataclass
+class _Lesions:
+    table: RawTable
+    ids: npt.NDArray[Any]
+    patients: npt.NDArray[Any]
+    treated: npt.NDArray[np.datetime64]
+    build: dict[str, npt.NDArray[Any]]
+
+
+def _parse_lesions(table: RawTable, log: ProblemLog) -> _Lesions | None:
+    if not table.require(LESION_COLUMNS["required"], log):
+        return None
+    _note_unknown_columns(table, LESION_COLUMNS, log)
+    patients = table.parse_text("patient_id", log, required=True)
+    ids = table.parse_text("lesion_id", log, required=True)
+    treated = table.parse_dates("treatment_date", log, required=True)
+    dose = table.parse_numbers(
+        "dose_gy", log, required=True, unit="Gy", minimum=0, strict_minimum=True
+    )
+    fractions = table.parse_numbers(
+        "fractions", log, required=True, minimum=1, integer=True, maximum=50
+    )
+    sites = table.parse_enum("site", Site, log, required=False)
+    levels = table.parse_text("level", log, required=False)
+    ages = table.parse_numbers("age", log, required=False, unit="years", minimum=0, maximum=120)
+    sexes = table.parse_enum("sex", Sex, log, required=False)
+    responses = table.parse_enum("response", ResponseCategory, log, required=False)
+    in_body = table.parse_bools("in_vertebral_body", log)
+    involvement = table.parse_numbers(
+        "body_involvement_pct", log, required=False, unit="percent", minimum=0, maximum=100
+    )
+
+    canonical = np.full(len(table), None, dtype=object)
+    for i, (level, site) in enumerate(zip(levels, sites, strict=True)):
+        if level == "" or site not in (None, Site.SPINE):
+            canonical[i] = level or None
+            continue
+        try:
+            canonical[i] = SpinalRegion.normalize_level(level)
+        except ParameterError:
+            log.add(
+                Problem(
+                    table.label,
+                    "unknown vertebral level",
+                    expected="C1-C7, T1-T12, L1-L6 or S1-S5",
+                    row=i + 2,
+                    column="level",
+                    value=level,
+                )
+            )
+
+    series = pd.Series(ids)
+    dup = (series.duplicated(keep="first") & (series != "")).to_numpy()
+    if dup.any():
+        first_row = {v: i + 2 for i, v in reversed(list(enumerate(ids)))}
+        for k in np.flatnonzero(dup):
+            log.add(
+                Problem(
+                    table.label,
+                    f"duplicate lesion_id (first on row {first_row[ids[k]]})",
+                    expected="one row per lesion with a unique lesion_id",
+                    row=int(k) + 2,
+                    column="lesion_id",
+                    value=str(ids[k]),
+                )
+            )
+    build = {
+        "dose": dose,
+        "fractions": fractions,
+        "site": sites,
+        "level": canonical,
+        "histology": table.parse_text("histology", log, required=False),
+        "age": ages,
+        "sex": sexes,
+        "response": responses,
+        "in_body": in_body,
+        "involvement": involvement,
+    }
+    return _Lesions(table, ids, patients, treated, build)
+
+
+def _build_lesions(parsed: _Lesions) -> list[Lesion]:
+    b = parsed.build
+    treated = parsed.treated.astype(object)
+    lesions = []
+    for i in range(len(parsed.ids)):
+        age = b["age"][i]
+        involvement = b["involvement"][i]
+        lesions.append(
+            Lesion(
+                patient_id=str(parsed.patients[i]),
+                lesion_id=str(parsed.ids[i]),
+                treatment=Treatment(treated[i], float(b["dose"][i]), int(b["fractions"][i])),
+                site=b["site"][i] or Site.SPINE,
+                level=b["level"][i],
+                histology=b["histology"][i] or None,
+                age=None if np.isnan(age) else float(age),
+                sex=b["sex"][i],
+                response=b["response"][i],
+                in_vertebral_body=b["in_body"][i],
+                body_involvement_pct=None if np.isnan(involvement) else float(involvement),
+            )
+        )
+    return lesions
+
+
+def _parse_measurements(
+    table: RawTable, lesions: _Lesions | None, log: ProblemLog
+) -> dict[str, Any] | None:
+    if not table.require(MEASUREMENT_COLUMNS["required"], log):
+        return None
+    _note_unknown_columns(table, MEASUREMENT_COLUMNS, log)
+    ids = table.parse_text("lesion_id", log, required=True)
+    dates = table.parse_dates("date", log, required=True)
+    sequences = table.parse_enum("sequence", Sequence, log, required=True)
+    sizes = table.parse_numbers(
+        "size_mm",
+        log,
+        required=True,
+        unit="mm",
+        minimum=0,
+        strict_minimum=True,
+        maximum=MAX_SIZE_MM,
+    )
+    if lesions is None:
+        return None
+    index = pd.Index(lesions.ids).get_indexer(pd.Index(ids))
+    unknown = (index < 0) & (ids != "")
+    table.report(
+        log,
+        unknown,
+        "lesion_id",
+        "measurement for a lesion that is not in the lesions table",
+        f"a lesion_id listed in {lesions.table.label}",
+    )
+    code_of = {seq: k for k, seq in enumerate(_SEQUENCES)}
+    seq_codes = np.array([-1 if s is None else code_of[s] for s in sequences], dtype=np.int64)
+    days = dates.astype(np.int64)
+    valid = (index >= 0) & (seq_codes >= 0) & ~np.isnat(dates) & np.isfinite(sizes) & (sizes > 0)
+    valid &= sizes <= MAX_SIZE_MM
+    rows = np.flatnonzero(valid)
+    order = rows[np.lexsort((days[rows], seq_codes[rows], index[rows]))]
+    les, seq, day, size = index[order], seq_codes[order], days[order], sizes[order]
+    same = (les[1:] == les[:-1]) & (seq[1:] == seq[:-1]) & (day[1:] == day[:-1])
+    conflict = same & (size[1:] != size[:-1])
+    for k in np.flatnonzero(conflict):
+        a, b = sorted((int(order[k]), int(order[k + 1])))
+        log.add(
+            Problem(
+                table.label,
+                f"lesion {ids[a]} has two different {_SEQUENCES[seq[k]].value} sizes on "
+                f"{dates[a]} (row {a + 2}: {sizes[a]:g} mm, row {b + 2}: {sizes[b]:g} mm)",
+                expected="one size per lesion, date and sequence: delete or correct one row",
+                row=b + 2,
+                column="size_mm",
+                value=f"{sizes[b]:g}",
+            )
+        )
+    identical = same & ~conflict
+    if identical.any():
+        log.notice(
+            f"{table.label}: {int(identical.sum())} identical duplicate row(s) "
+            "(same lesion, date, sequence and size) were merged"
+        )
+        keep = np.concatenate(([True], ~identical))
+        les, seq, day, size = les[keep], seq[keep], day[keep], size[keep]
+    return {"lesion": les, "sequence": seq, "day": day, "size": size, "all_index": index}
+
+
+def _check_baselines(lesions: _Lesions, parsed: dict[str, Any] | None, log: ProblemLog) -> None:
+    first = np.full(len(lesions.ids), np.iinfo(np.int64).max, dtype=np.int64)
+    if parsed is not None and len(parsed["lesion"]):
+        np.minimum.at(first, parsed["lesion"], parsed["day"])
+    treated = lesions.treated.astype(np.int64)
+    missing = (first > treated) & ~np.isnat(lesions.treated) & (lesions.ids != "")
+    for i in np.flatnonzero(missing):
+        log.add(
+            Problem(
+                lesions.table.label,
+                f"lesion {lesions.ids[i]} has no measurement on or before its treatment date "
+                f"{lesions.treated[i]} in any sequence, so there is no baseline",
+                expected="a baseline study (dated on or before treatment_date) in the "
+                "measurements table",
+                row=int(i) + 2,
+                column="lesion_id",
+                value=str(lesions.ids[i]),
+            )
+        )
+
+
+def _parse_events(table: RawTable, lesions: _Lesions | None, log: ProblemLog) -> list[Event] | None:
+    if not table.require(EVENT_COLUMNS["required"], log):
+        return None
+    _note_unknown_columns(table, EVENT_COLUMNS, log)
+    patients = table.parse_text("patient_id", log, required=True)
+    dates = table.parse_dates("date", log, required=True)
+    kinds = table.parse_enum("kind", EventKind, log, required=True)
+    lesion_ids = table.parse_text("lesion_id", log, required=False)
+    details = table.parse_text("detail", log, required=False)
+    if lesions is None:
+        return None
+    known_patients = set(lesions.patients.tolist())
+    owner = dict(zip(lesions.ids.tolist(), lesions.patients.tolist(), strict=True))
+    unknown_patient = np.array([p != "" and p not in known_patients for p in patients], dtype=bool)
+    table.report(
+        log,
+        unknown_patient,
+        "patient_id",
+        "event for a patient that is not in the lesions table",
+        f"a patient_id listed in {lesions.table.label}",
+    )
+    for i, (lesion_id, patient) in enumerate(zip(lesion_ids, patients, strict=True)):
+        if lesion_id == "":
+            continue
+        if lesion_id not in owner:
+            message = "event for a lesion that is not in the lesions table"
+            expected = f"a lesion_id listed in {lesions.table.label}, or an empty cell"
+        elif patient in known_patients and owner[lesion_id] != patient:
+            message = f"lesion belongs to patient {owner[lesion_id]}, not {patient}"
+            expected = "the lesion's own patient_id"
+        else:
+            continue
+        log.add(
+            Problem(
+                table.label, message, expected, row=i + 2, column="lesion_id", value=str(lesion_id)
+            )
+        )
+    days = dates.astype(object)
+    return [
+        Event(str(patients[i]), days[i], kinds[i], lesion_ids[i] or None, details[i] or None)
+        for i in range(len(table))
+        if kinds[i] is not None and not np.isnat(dates[i])
+    ]
+
+
+def _build_histories(
+    lesions: list[Lesion], parsed: dict[str, Any], events: list[Event]
+) -> tuple[LesionHistory, ...]:
+    les, seq, size = parsed["lesion"], parsed["sequence"], parsed["size"]
+    dates: list[date] = parsed["day"].astype("datetime64[D]").astype(object).tolist()
+    sizes: list[float] = size.tolist()
+    key = les * len(_SEQUENCES) + seq
+    starts = np.concatenate(([0], np.flatnonzero(key[1:] != key[:-1]) + 1)).tolist()
+    ends = [*starts[1:], len(key)]
+    series: list[dict[Sequence, SizeSeries]] = [{} for _ in lesions]
+    les_list, seq_list = les.tolist(), seq.tolist()
+    for a, b in zip(starts, ends, strict=True):
+        sequence = _SEQUENCES[seq_list[a]]
+        series[les_list[a]][sequence] = SizeSeries(sequence, tuple(dates[a:b]), tuple(sizes[a:b]))
+    by_patient: dict[str, list[Event]] = defaultdict(list)
+    for event in sorted(events, key=lambda e: e.date):
+        by_patient[event.patient_id].append(event)
+    histories = []
+    for lesion, per in zip(lesions, series, strict=True):
+        own = tuple(
+            e
+            for e in by_patient.get(lesion.patient_id, ())
+            if e.lesion_id is None or e.lesion_id == lesion.lesion_id
+        )
+        histories.append(LesionHistory(lesion, MappingProxyType(per), own))
+    return tuple(histories)
+
+
+def load_cohort(
+    *,
+    lesions: str | Path | None = None,
+    measurements: str | Path | None = None,
+    events: str | Path | None = None,
+    workbook: str | Path | None = None,
+    require_measurements: bool = True,
+) -> Cohort:
+    """Read and validate the input tables.
+
+    Parameters
+    ----------
+    lesions, measurements, events
+        CSV (or single-sheet Excel) files. A file given here takes precedence over the sheet
+        of the same name in ``workbook``.
+    workbook
+        An Excel workbook with sheets ``lesions``, ``measurements`` and optionally ``events``.
+    require_measurements
+        When false, a cohort of lesions only (e.g. copied from a paper with its ``response``
+        column) is accepted.
+
+    Raises
+    ------
+    InputValidationError
+        Listing every problem found in every table; nothing is returned then.
+    """
+    log = ProblemLog()
+    sheets = None if workbook is None else read_workbook(workbook, log)
+
+    def locate(name: str, given: str | Path | None, needed: bool) -> RawTable | None:
+        if given is not None:
+            return read_table(given, log)
+        if sheets is not None and (needed or name in sheets.sheets):
+            return sheets.table(name, log)
+        if needed and workbook is None:
+            log.add(
+                Problem(
+                    name,
+                    f"no {name} table given",
+                    expected=f"--{name} FILE, or --workbook FILE with a '{name}' sheet",
+                )
+            )
+        return None
+
+    lesion_table = locate("lesions", lesions, True)
+    measurement_table = locate("measurements", measurements, require_measurements)
+    event_table = locate("events", events, False)
+
+    parsed_lesions = _parse_lesions(lesion_table, log) if lesion_table is not None else None
+    parsed_measurements = (
+        _parse_measurements(measurement_table, parsed_lesions, log)
+        if measurement_table is not None
+        else None
+    )
+    if parsed_lesions is not None and measurement_table is not None:
+        _check_baselines(parsed_lesions, parsed_measurements, log)
+    parsed_events = (
+        _parse_events(event_table, parsed_lesions, log) if event_table is not None else None
+    )
+    log.raise_if_any()
+    if parsed_lesions is None:  # cannot happen: a table that did not parse logged a problem
+        raise InputValidationError(log.problems)
+    built = _build_lesions(parsed_lesions)
+    event_list = parsed_events or []
+    histories = (
+        _build_histories(built, parsed_measurements, event_list)
+        if parsed_measurements is not None
+        else ()
+    )
+    sources = tuple(
+        t.label for t in (lesion_table, measurement_table, event_table) if t is not None
+    )
+    return Cohort(tuple(built), histories, tuple(event_list), tuple(log.notices), sources)
