@@ -9,7 +9,8 @@ sequences and the events table. The histories follow the paper's protocol and ti
 * baseline MRI 1-42 days before SSRS (within 6 weeks); for some lesions an older screening MRI
   too, so that the baseline is the latest study on or before treatment;
 * follow-up every 3 months for 2 years, then every 6 months (Image Review and Analysis),
-  at least 9 months for every lesion (the paper required at least 6);
+  three or more follow-up studies (9 months or so) for every lesion (the paper required 6
+  months);
 * three sequences, T1, T2FS and T1C, whose sizes differ by about a millimetre;
 * the five OPP lesions reproduce the published T1 time course exactly: time to peak 9.7-24.4
   weeks (mean 13.9, 95% CI 8.6-19.1), peak 4-8 mm above baseline (mean 5), back to baseline
@@ -26,7 +27,8 @@ systemic therapy after its peak while its other bone lesions enlarged.
 
 Every generated history is checked with pseudoprog's classifier; a draw that does not give the
 published response on every sequence is drawn again, so the example is consistent by
-construction. Run ``python examples/amini2016/generate.py`` to rewrite the CSV files.
+construction. Run ``python examples/amini2016/generate.py [DIR]`` to rewrite the CSV files
+(in this folder, or in DIR).
 """
 
 from __future__ import annotations
@@ -266,7 +268,9 @@ def consistent(generated: Generated) -> bool:
     )
 
 
-def main() -> None:
+def main(out: Path = HERE) -> None:
+    """Write lesions.csv, measurements.csv and events.csv to ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
     dates = treatment_dates(rng)
     lesions: list[Generated] = []
@@ -279,7 +283,7 @@ def main() -> None:
             raise RuntimeError(f"could not generate a consistent history for {row}")
         lesions.append(generated)
 
-    with (HERE / "lesions.csv").open("w", newline="") as handle:
+    with (out / "lesions.csv").open("w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(
             [
@@ -313,7 +317,7 @@ def main() -> None:
                     row[7],
                 ]
             )
-    with (HERE / "measurements.csv").open("w", newline="") as handle:
+    with (out / "measurements.csv").open("w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["lesion_id", "date", "sequence", "size_mm"])
         for g in lesions:
@@ -321,14 +325,16 @@ def main() -> None:
                 writer.writerow(
                     [m.lesion_id, m.date.isoformat(), m.sequence.value, f"{m.size_mm:.1f}"]
                 )
-    with (HERE / "events.csv").open("w", newline="") as handle:
+    with (out / "events.csv").open("w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["patient_id", "date", "kind", "lesion_id", "detail"])
         for g in lesions:
             for e in g.events:
                 writer.writerow([e.patient_id, e.date.isoformat(), e.kind.value, "", e.detail])
-    print(f"wrote {len(lesions)} lesions to {HERE}")
+    print(f"wrote {len(lesions)} lesions to {out}")
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)

@@ -221,7 +221,9 @@ def _parse_measurements(
     )
     if lesions is None:
         return None
-    index = pd.Index(lesions.ids).get_indexer(pd.Index(ids))
+    first = ~pd.Series(lesions.ids).duplicated().to_numpy()  # duplicates are reported apart
+    found = pd.Index(lesions.ids[first]).get_indexer(pd.Index(ids))
+    index = np.where(found >= 0, np.flatnonzero(first)[found], -1)
     unknown = (index < 0) & (ids != "")
     table.report(
         log,
@@ -269,7 +271,8 @@ def _check_baselines(lesions: _Lesions, parsed: dict[str, Any] | None, log: Prob
     if parsed is not None and len(parsed["lesion"]):
         np.minimum.at(first, parsed["lesion"], parsed["day"])
     treated = lesions.treated.astype(np.int64)
-    missing = (first > treated) & ~np.isnat(lesions.treated) & (lesions.ids != "")
+    unique = ~pd.Series(lesions.ids).duplicated().to_numpy()  # duplicates are reported apart
+    missing = (first > treated) & ~np.isnat(lesions.treated) & (lesions.ids != "") & unique
     for i in np.flatnonzero(missing):
         log.add(
             Problem(
