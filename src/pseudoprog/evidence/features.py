@@ -1,0 +1,220 @@
+"""Features a reader can report about an enlarging lesion, and when a finding counts as present.
+
+The features are the kinds of the ``evidence`` input table (DESIGN.md, "Input tables"). A
+:class:`FindingRule` turns a reported value into a finding (present or absent), the way the
+source study dichotomised it, so that the study's counts give its likelihood ratio.
+
+Examples
+--------
+>>> EvidenceFeature.parse("DCE vp change pct")
+<EvidenceFeature.DCE_VP_CHANGE_PCT: 'dce_vp_change_pct'>
+>>> rule = FindingRule.parse("< 0", feature=EvidenceFeature.DCE_VP_CHANGE_PCT)
+>>> rule.applies(-40.0), rule.applies(12.0), str(rule)
+(True, False, 'vp change < 0%')
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from pseudoprog.domain import _ParseableEnum
+from pseudoprog.errors import ParameterError
+
+__all__ = ["TIMING_FEATURE", "Comparison", "EvidenceFeature", "FindingRule", "ValueKind"]
+
+#: Code of the timing item that is derived from the measurements (not an input kind).
+TIMING_FEATURE = "enlargement_timing"
+
+
+class ValueKind(Enum):
+    """What a feature's value is: a yes/no finding or a number (percent change)."""
+
+    BOOLEAN = "boolean"
+    PERCENT = "percent"
+
+
+class EvidenceFeature(_ParseableEnum):
+    """Kinds of the ``evidence`` table: findings that bear on pseudoprogression."""
+
+    GROWTH_WITHIN_80PCT_ISODOSE = "growth_within_80pct_isodose"
+    DCE_VP_CHANGE_PCT = "dce_vp_change_pct"
+    T2_SIGNAL_RATIO_CHANGE_PCT = "t2_signal_ratio_change_pct"
+
+    @property
+    def value_kind(self) -> ValueKind:
+        """Whether the feature takes true/false or a percentage."""
+        if self is EvidenceFeature.GROWTH_WITHIN_80PCT_ISODOSE:
+            return ValueKind.BOOLEAN
+        return ValueKind.PERCENT
+
+    @property
+    def label(self) -> str:
+        """A short name for tables and plots."""
+        return _LABELS[self]
+
+    @property
+    def minimum(self) -> float | None:
+        """Smallest meaningful value: a ratio or a volume cannot fall by more than 100%."""
+        return None if self.value_kind is ValueKind.BOOLEAN else -100.0
+
+    def answer_text(self, answer: bool) -> str:
+        """A yes/no finding in words (``growth beyond the 80% isodose line``)."""
+        yes, no = _ANSWERS.get(self, (f"{self.label}: yes", f"{self.label}: no"))
+        return yes if answer else no
+
+    def format_value(self, value: float | bool) -> str:
+        """The value as a reader would write it (``yes``/``no`` or ``-57.3%``)."""
+        if self.value_kind is ValueKind.BOOLEAN:
+            return "yes" if value else "no"
+        return f"{float(value):+g}%"
+
+    @classmethod
+    def _aliases(cls) -> Mapping[str, str]:
+        return {
+            "80% isodose": "growth_within_80pct_isodose",
+            "growth within 80% isodose": "growth_within_80pct_isodose",
+            "within 80 isodose": "growth_within_80pct_isodose",
+            "80pct isodose": "growth_within_80pct_isodose",
+            "dce vp change": "dce_vp_change_pct",
+            "vp change pct": "dce_vp_change_pct",
+            "vp change": "dce_vp_change_pct",
+            "plasma volume change": "dce_vp_change_pct",
+            "t2 signal ratio change": "t2_signal_ratio_change_pct",
+            "t2 ratio change": "t2_signal_ratio_change_pct",
+        }
+
+
+_LABELS = {
+    EvidenceFeature.GROWTH_WITHIN_80PCT_ISODOSE: "growth within 80% isodose",
+    EvidenceFeature.DCE_VP_CHANGE_PCT: "vp change",
+    EvidenceFeature.T2_SIGNAL_RATIO_CHANGE_PCT: "T2 signal ratio change",
+}
+
+
+_ANSWERS = {
+    EvidenceFeature.GROWTH_WITHIN_80PCT_ISODOSE: (
+        "growth confined to the 80% isodose line",
+        "growth beyond the 80% isodose line",
+    ),
+}
+
+
+class Comparison(Enum):
+    """How a percentage is compared with a threshold."""
+
+    BELOW = "<"
+    AT_MOST = "<="
+    ABOVE = ">"
+    AT_LEAST = ">="
+
+    def holds(self, value: float, threshold: float) -> bool:
+        if self is Comparison.BELOW:
+            return value < threshold
+        if self is Comparison.AT_MOST:
+            return value <= threshold
+        if self is Comparison.ABOVE:
+            return value > threshold
+        return value >= threshold
+
+
+_RULE = re.compile(r"^\s*(<=|>=|<|>)\s*([-+]?\d+(?:\.\d+)?)\s*%?\s*$")
+_TRUE = {"TRUE", "YES", "Y", "1", "T"}
+_FALSE = {"FALSE", "NO", "N", "0", "F"}
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRule:
+    """When a reported value counts as the finding whose counts the source gives.
+
+    For a yes/no feature the finding is one answer (``expected``); for a percentage it is a
+    comparison with a threshold (``comparison`` and ``threshold``).
+    """
+
+    feature: EvidenceFeature
+    expected: bool | None = None
+    comparison: Comparison | None = None
+    threshold: float | None = None
+
+    def __post_init__(self) -> None:
+        boolean = self.feature.value_kind is ValueKind.BOOLEAN
+        if boolean and (self.expected is None or self.comparison is not None):
+            raise ParameterError(
+                f"{self.feature.value} is a yes/no feature; give expected=True or False, "
+                "not a comparison"
+            )
+        if not boolean and (
+            self.comparison is None
+            or self.threshold is None
+            or not math.isfinite(self.threshold)
+            or self.expected is not None
+        ):
+            raise ParameterError(
+                f"{self.feature.value} is a percentage; give a comparison and a finite "
+                f"threshold (e.g. '< 0'), got {self.comparison!r} {self.threshold!r}"
+            )
+
+    @classmethod
+    def parse(cls, text: str | bool, *, feature: EvidenceFeature) -> FindingRule:
+        """Read ``true``/``false`` (yes/no features) or ``< 0``, ``>= 10`` (percentages).
+
+        Raises
+        ------
+        ParameterError
+            If ``text`` does not fit the feature's kind of value.
+        """
+        if feature.value_kind is ValueKind.BOOLEAN:
+            if isinstance(text, bool):
+                return cls(feature, expected=text)
+            token = str(text).strip().upper()
+            if token in _TRUE | _FALSE:
+                return cls(feature, expected=token in _TRUE)
+            raise ParameterError(
+                f"positive_when of {feature.value} must be true or false, got {text!r}"
+            )
+        match = _RULE.match(str(text)) if not isinstance(text, bool) else None
+        if match is None:
+            raise ParameterError(
+                f"positive_when of {feature.value} must compare with a threshold in percent, "
+                f"such as '< 0' or '>= 25', got {text!r}"
+            )
+        return cls(feature, comparison=Comparison(match.group(1)), threshold=float(match[2]))
+
+    def applies(self, value: float | bool) -> bool:
+        """Whether ``value`` is the finding (the 'positive' result of the source)."""
+        if self.feature.value_kind is ValueKind.BOOLEAN:
+            return bool(value) is self.expected
+        if self.comparison is None or self.threshold is None:  # excluded by __post_init__
+            raise ParameterError(f"rule of {self.feature.value} has no threshold")
+        return self.comparison.holds(float(value), self.threshold)
+
+    def describe(self, present: bool = True) -> str:
+        """The finding, or its absence, in words."""
+        if self.feature.value_kind is ValueKind.BOOLEAN:
+            return self.feature.answer_text(bool(self.expected) is present)
+        if self.comparison is None:
+            return self.feature.label
+        comparison = self.comparison if present else _NEGATION[self.comparison]
+        return f"{self.feature.label} {comparison.value} {self.threshold:g}%"
+
+    def __str__(self) -> str:
+        return self.describe(True)
+
+    @property
+    def code(self) -> str:
+        """The rule as written in evidence tables (``true`` or ``< 0``)."""
+        if self.feature.value_kind is ValueKind.BOOLEAN:
+            return "true" if self.expected else "false"
+        symbol = self.comparison.value if self.comparison else "?"
+        return f"{symbol} {self.threshold:g}"
+
+
+_NEGATION = {
+    Comparison.BELOW: Comparison.AT_LEAST,
+    Comparison.AT_MOST: Comparison.ABOVE,
+    Comparison.ABOVE: Comparison.AT_MOST,
+    Comparison.AT_LEAST: Comparison.BELOW,
+}

@@ -1,0 +1,212 @@
+"""Result of a point-of-care assessment: status, probability, evidence, what to do, on what terms.
+
+A :class:`PointOfCareAssessment` explains itself: the classifier's status and reasons, the
+probability of pseudoprogression with its interval and the calculation behind it, every piece
+of evidence with its likelihood ratio and source, the recommendations with theirs, and the
+assumptions the numbers rest on. :meth:`PointOfCareAssessment.to_dict` gives the documented
+JSON fields; :meth:`PointOfCareAssessment.summary` a text a reader can paste into a report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pseudoprog.criteria.result import Assessment
+from pseudoprog.domain import Lesion, ResponseCategory
+from pseudoprog.evidence.citation import Citation
+from pseudoprog.evidence.posterior import ModelParameters, ProbabilityEstimate
+from pseudoprog.evidence.prior import PriorStratum
+from pseudoprog.evidence.recommendations import Recommendation
+from pseudoprog.evidence.table import EvidenceTable
+
+__all__ = ["EvidenceItem", "PointOfCareAssessment", "assessment_document"]
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceItem:
+    """One piece of evidence about a lesion and what it did to the estimate.
+
+    ``likelihood_ratio`` is ``None`` when the item does not change the estimate (no counts in
+    the evidence table, no row for it, or the timing, which decides whether the prior
+    applies); ``note`` says which.
+    """
+
+    feature: str
+    value: float | bool | None
+    value_text: str
+    date: date | None
+    likelihood_ratio: float | None
+    finding: str | None
+    citation: Citation | None
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "feature": self.feature,
+            "value": self.value,
+            "likelihood_ratio": None
+            if self.likelihood_ratio is None
+            else round(self.likelihood_ratio, 4),
+            "source": None if self.citation is None else self.citation.short,
+            "date": None if self.date is None else self.date.isoformat(),
+            "finding": self.finding,
+            "note": self.note,
+        }
+
+    def line(self) -> str:
+        lr = "" if self.likelihood_ratio is None else f": LR {self.likelihood_ratio:.3g}"
+        finding = f": {self.finding}" if self.finding else ""
+        when = "" if self.date is None else f" on {self.date.isoformat()}"
+        source = "" if self.citation is None else f" [{self.citation.short}]"
+        note = f"; {self.note}" if self.note and self.likelihood_ratio is None else ""
+        return f"{self.feature} = {self.value_text}{when}{finding}{lr}{note}{source}"
+
+
+@dataclass(frozen=True, slots=True)
+class PointOfCareAssessment:
+    """What pseudoprog says about one lesion as of a date.
+
+    Attributes
+    ----------
+    assessment
+        The classifier's result as of the date (status, reasons, per-sequence metrics).
+    probability
+        Probability that the enlargement is pseudoprogression, or ``None`` (see
+        :attr:`probability_note`): the lesion is not enlarging, is already decided by the
+        criteria, began to enlarge later than the published OPP time course, or lies outside
+        the evidence table's context.
+    prior_stratum
+        The fractionation stratum whose counts gave the prior.
+    evidence
+        Every piece of evidence seen, including the timing of the enlargement.
+    recommendations, assumptions, warnings
+        What to do next (with sources), what the numbers assume, what to watch.
+    """
+
+    lesion: Lesion
+    as_of: date | None
+    assessment: Assessment
+    enlarging: bool
+    probability: ProbabilityEstimate | None
+    probability_note: str
+    prior_stratum: PriorStratum | None
+    evidence: tuple[EvidenceItem, ...]
+    recommendations: tuple[Recommendation, ...]
+    assumptions: tuple[str, ...]
+    warnings: tuple[str, ...]
+    last_study: date | None
+    next_mri_due: date
+    overdue_days: int | None
+    first_enlarged_weeks: float | None
+    table: EvidenceTable
+    model: ModelParameters
+
+    @property
+    def status(self) -> ResponseCategory:
+        """The classifier's category as of the date."""
+        return self.assessment.category
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary with the documented fields."""
+        stratum = self.prior_stratum
+        return {
+            "lesion_id": self.lesion.lesion_id,
+            "patient_id": self.lesion.patient_id,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "status": self.status.value,
+            "status_meaning": self.status.meaning,
+            "status_reasons": [r.message for r in self.assessment.reasons],
+            "enlarging": self.enlarging,
+            "first_enlarged_weeks": None
+            if self.first_enlarged_weeks is None
+            else round(self.first_enlarged_weeks, 1),
+            "probability_pseudoprogression": None
+            if self.probability is None
+            else self.probability.to_dict(),
+            "probability_note": self.probability_note,
+            "prior": None
+            if stratum is None
+            else {
+                "stratum": stratum.name,
+                "fractions": self.lesion.treatment.fractions,
+                "pseudoprogression": stratum.pseudoprogression,
+                "enlarging": stratum.enlarging,
+                "source": self.table.prior.citation.short,
+                "left_out": list(self.table.prior.left_out),
+            },
+            "calculation": None if self.probability is None else self.probability.calculation(),
+            "evidence": [e.to_dict() for e in self.evidence],
+            "recommendations": [r.to_dict() for r in self.recommendations],
+            "next_mri_due": self.next_mri_due.isoformat(),
+            "overdue_days": self.overdue_days,
+            "warnings": list(self.warnings),
+            "assumptions": list(self.assumptions),
+        }
+
+    def summary(self) -> str:
+        """A few lines a reader can paste into a report."""
+        lesion = self.lesion
+        when = "" if self.as_of is None else f", as of {self.as_of.isoformat()}"
+        seq = self.assessment.sequence
+        lines = [
+            f"Lesion {lesion.lesion_id} (patient {lesion.patient_id}), "
+            f"{lesion.treatment.regimen} on {lesion.treatment.date.isoformat()}{when}",
+            f"  Status: {self.status.value} ({self.status.meaning})"
+            + ("" if seq is None else f" on {seq.value}"),
+        ]
+        lines += [f"    {r.message}" for r in self.assessment.reasons]
+        if self.probability is not None:
+            p = self.probability
+            lines.append(f"  Probability of pseudoprogression: {p.interval_text()}")
+            if self.prior_stratum is not None:
+                lines.append(
+                    f"    prior: {self.prior_stratum.describe()} "
+                    f"[{self.table.prior.citation.short}] -> {p.prior!r}, mean "
+                    f"{p.prior_probability:.3f}"
+                )
+            if p.updates:
+                lines.append(
+                    f"    x likelihood ratios {p.likelihood_ratio:.3g} -> {p.estimate:.3f}"
+                )
+        else:
+            lines.append(f"  Probability of pseudoprogression: not given: {self.probability_note}")
+        if self.evidence:
+            lines.append("  Evidence:")
+            lines += [f"    - {e.line()}" for e in self.evidence]
+        if self.recommendations:
+            lines.append("  Recommendations:")
+            lines += [f"    - {r}" for r in self.recommendations]
+        if self.warnings:
+            lines.append("  Warnings:")
+            lines += [f"    - {w}" for w in self.warnings]
+        if self.assumptions:
+            lines.append("  Assumptions:")
+            lines += [f"    - {a}" for a in self.assumptions]
+        return "\n".join(lines)
+
+
+def assessment_document(
+    results: Sequence[PointOfCareAssessment],
+    *,
+    table: EvidenceTable,
+    model: ModelParameters,
+    as_of: date | None,
+    notices: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The JSON document of ``pseudoprog assess``.
+
+    ``{"as_of", "criteria", "model", "evidence_table", "notices", "lesions"}``; ``lesions``
+    holds one :meth:`PointOfCareAssessment.to_dict` per lesion.
+    """
+    criteria = results[0].assessment.parameters.to_dict() if results else None
+    return {
+        "as_of": None if as_of is None else as_of.isoformat(),
+        "criteria": criteria,
+        "model": model.to_dict(),
+        "evidence_table": table.to_dict(),
+        "notices": list(notices),
+        "lesions": [r.to_dict() for r in results],
+    }

@@ -1,0 +1,723 @@
+"""Validation of evidence tables: plain data (parsed YAML or CSV rows) to an EvidenceTable.
+
+The whole table is checked before anything is used, and every problem is reported at once
+(:class:`~pseudoprog.errors.InputValidationError`) with the file, the entry, the field, the
+value and the fix. A :class:`Locator` says how a field is named to the user: ``entry
+features[2] (dce_vp_change_pct), field counts.progression.total`` for YAML, or a row and a
+column for CSV.
+
+The packaged table and user tables go through the same checks. A user table may leave out
+``prior``, ``time_course``, ``follow_up`` and ``context``; those then come from the packaged
+table (``base``) and the result says so.
+
+Format (version 1)::
+
+    format: pseudoprog-evidence-table       # optional
+    version: 1                              # optional
+    name: my_institution
+    context: {site: spine, treatment: ...}
+    sources: {key: {citation: "...", url: "..."}}
+    prior:                                  # optional
+      source: key                           # or citation: "..."
+      location: Table 1
+      strata:
+        - {name: single_fraction, fractions_min: 1, fractions_max: 1,
+           pseudoprogression: 5, enlarging: 8}
+      lesions: [{fractions: 1, response: OPP}, ...]   # optional, checked against the counts
+    features:
+      - feature: growth_within_80pct_isodose
+        positive_when: true                 # or "< 0" for a percentage
+        counts:
+          pseudoprogression: {positive: 8, total: 9}
+          progression: {positive: 1, total: 14}
+        derived: {sensitivity: 0.889, specificity: 0.929, lr_positive: 12.44}  # optional
+        source: key
+        location: Table 2
+        assumptions: ["..."]
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pseudoprog.domain import ResponseCategory, Site
+from pseudoprog.errors import InputValidationError, ParameterError, Problem
+from pseudoprog.evidence.citation import Citation, Source
+from pseudoprog.evidence.features import EvidenceFeature, FindingRule
+from pseudoprog.evidence.likelihood import GroupCount, TwoByTwo
+from pseudoprog.evidence.prior import PriorModel, PriorStratum
+from pseudoprog.evidence.table import EvidenceTable, FeatureEvidence, FollowUpSchedule, TimeCourse
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "Locator",
+    "YamlLocator",
+    "parse_evidence_table",
+]
+
+FORMAT = "pseudoprog-evidence-table"
+FORMAT_VERSION = 1
+
+Path = tuple[str | int, ...]
+
+_TOP_KEYS = (
+    "format",
+    "version",
+    "name",
+    "title",
+    "description",
+    "context",
+    "sources",
+    "prior",
+    "features",
+    "time_course",
+    "follow_up",
+)
+_FEATURE_KEYS = (
+    "feature",
+    "description",
+    "positive_when",
+    "counts",
+    "derived",
+    "reported",
+    "source",
+    "citation",
+    "location",
+    "assumptions",
+)
+_DERIVED_KEYS = ("sensitivity", "specificity", "lr_positive", "lr_negative")
+_OPTIONAL_SECTIONS = ("context", "prior", "time_course", "follow_up")
+
+
+class Locator(Protocol):
+    """Turns a field path into a problem the user can find in the file."""
+
+    def problem(self, path: Path, message: str, expected: str, value: object) -> Problem: ...
+
+
+def _show(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {v}" for k, v in list(value.items())[:4]) + "}"
+    return str(value)
+
+
+def _dotted(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+@dataclass(frozen=True)
+class YamlLocator:
+    """Names fields as ``entry features[2] (feature name), field counts.progression.total``.
+
+    ``names`` gives, for an entry path such as ``("features", 2)``, the feature it holds;
+    :meth:`for_data` reads them from the data.
+    """
+
+    source: str
+    names: Mapping[Path, str]
+
+    @classmethod
+    def for_data(cls, source: str, data: object) -> YamlLocator:
+        """A locator that names each feature entry by the feature it declares."""
+        names: dict[Path, str] = {}
+        entries = data.get("features") if isinstance(data, Mapping) else None
+        if isinstance(entries, list):
+            for i, entry in enumerate(entries):
+                if isinstance(entry, Mapping) and entry.get("feature") is not None:
+                    names[("features", i)] = str(entry["feature"])
+        return cls(source, names)
+
+    def problem(self, path: Path, message: str, expected: str, value: object) -> Problem:
+        if len(path) >= 2 and isinstance(path[1], int):
+            name = self.names.get(path[:2])
+            where = f"entry {_dotted(path[:2])}" + (f" ({name})" if name else "")
+            if len(path) > 2:
+                where += f", field {_dotted(path[2:])}"
+        else:
+            where = f"field {_dotted(path)}" if path else "top level"
+        return Problem(self.source, f"{where}: {message}", expected=expected, value=_show(value))
+
+
+class _Checker:
+    """Collects problems while reading plain data."""
+
+    def __init__(self, locator: Locator) -> None:
+        self.locator = locator
+        self.problems: list[Problem] = []
+
+    def add(self, path: Path, message: str, expected: str, value: object = None) -> None:
+        self.problems.append(self.locator.problem(path, message, expected, value))
+
+    def mapping(self, value: object, path: Path, keys: Sequence[str]) -> Mapping[str, Any] | None:
+        if not isinstance(value, Mapping):
+            self.add(path, "not a mapping of fields", f"fields {', '.join(keys)}", value)
+            return None
+        for key in value:
+            if key not in keys:
+                self.add(
+                    (*path, str(key)),
+                    "unknown field",
+                    f"one of {', '.join(keys)} (check the spelling)",
+                    value[key],
+                )
+        return value
+
+    def text(self, data: Mapping[str, Any], path: Path, key: str, *, required: bool) -> str | None:
+        value = data.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.add((*path, key), "missing", f"a text value for '{key}'")
+            return None
+        if isinstance(value, (Mapping, list)):
+            self.add((*path, key), "not a text value", f"a text value for '{key}'", value)
+            return None
+        return " ".join(str(value).split())
+
+    def integer(
+        self, data: Mapping[str, Any], path: Path, key: str, *, minimum: int, required: bool = True
+    ) -> int | None:
+        value = data.get(key)
+        if value is None or value == "":
+            if required:
+                self.add((*path, key), "missing", f"a whole number of at least {minimum}")
+            return None
+        number = _as_number(value)
+        if number is None or not number.is_integer():
+            self.add(
+                (*path, key), "not a whole number", f"a whole number of at least {minimum}", value
+            )
+            return None
+        if number < minimum:
+            self.add((*path, key), "too small", f"a whole number of at least {minimum}", value)
+            return None
+        return int(number)
+
+    def number(
+        self,
+        data: Mapping[str, Any],
+        path: Path,
+        key: str,
+        *,
+        required: bool,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> float | None:
+        value = data.get(key)
+        if value is None or value == "":
+            if required:
+                self.add((*path, key), "missing", "a number")
+            return None
+        number = _as_number(value)
+        bounds = _bounds(minimum, maximum)
+        if number is None or not math.isfinite(number):
+            self.add((*path, key), "not a number", "a number" + bounds, value)
+            return None
+        if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+            self.add((*path, key), "out of range", "a number" + bounds, value)
+            return None
+        return number
+
+
+def _bounds(minimum: float | None, maximum: float | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f" between {minimum:g} and {maximum:g}"
+    if minimum is not None:
+        return f" of at least {minimum:g}"
+    if maximum is not None:
+        return f" of at most {maximum:g}"
+    return ""
+
+
+def _as_number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+_DECIMALS = re.compile(r"\.(\d+)$")
+
+
+def _precision(value: object) -> float:
+    """Half a unit of the last digit written (``0.889`` -> 0.0005)."""
+    text = value.strip() if isinstance(value, str) else repr(value)
+    if "e" in text.lower():
+        return 1e-9
+    match = _DECIMALS.search(text)
+    digits = 0 if match is None else len(match.group(1))
+    return 0.5 * 10.0 ** (-digits) + 1e-12
+
+
+# ---- sections ---------------------------------------------------------------------------------
+
+
+def _sources(ck: _Checker, data: object) -> dict[str, Source]:
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        ck.add(("sources",), "not a mapping", "source keys mapped to {citation, url}", data)
+        return {}
+    out: dict[str, Source] = {}
+    for key, entry in data.items():
+        path: Path = ("sources", str(key))
+        fields = ck.mapping(entry, path, ("citation", "url"))
+        if fields is None:
+            continue
+        reference = ck.text(fields, path, "citation", required=True)
+        url = ck.text(fields, path, "url", required=False)
+        if reference is not None:
+            out[str(key)] = Source(str(key), reference, url)
+    return out
+
+
+def _citation(
+    ck: _Checker,
+    data: Mapping[str, Any],
+    path: Path,
+    sources: Mapping[str, Source],
+    *,
+    location_key: str = "location",
+) -> Citation | None:
+    location = ck.text(data, path, location_key, required=True)
+    key = data.get("source")
+    inline = ck.text(data, path, "citation", required=False)
+    if key is None and inline is None:
+        ck.add(
+            (*path, "source"),
+            "no source given",
+            "'source: <key of sources>' or 'citation: <full reference>' (every number needs "
+            "its citation)",
+        )
+        return None
+    if key is not None and str(key) not in sources:
+        ck.add(
+            (*path, "source"),
+            "unknown source",
+            "one of the keys of 'sources': " + (", ".join(sources) or "none defined"),
+            key,
+        )
+        return None
+    source = sources[str(key)] if key is not None else Source(inline or "", inline or "")
+    return None if location is None else Citation(source, location)
+
+
+def _counts(ck: _Checker, data: object, path: Path) -> TwoByTwo | None:
+    fields = ck.mapping(data, path, ("pseudoprogression", "progression"))
+    if fields is None:
+        return None
+    groups: list[GroupCount] = []
+    for group in ("pseudoprogression", "progression"):
+        gpath = (*path, group)
+        entry = fields.get(group)
+        if entry is None:
+            ck.add(gpath, "missing", "{positive: <lesions with the finding>, total: <lesions>}")
+            continue
+        g = ck.mapping(entry, gpath, ("positive", "total"))
+        if g is None:
+            continue
+        positive = ck.integer(g, gpath, "positive", minimum=0)
+        total = ck.integer(g, gpath, "total", minimum=1)
+        if positive is None or total is None:
+            continue
+        if positive > total:
+            ck.add(
+                (*gpath, "positive"),
+                f"more lesions with the finding than the total of {total}",
+                f"a whole number between 0 and {total}",
+                positive,
+            )
+            continue
+        groups.append(GroupCount(positive, total))
+    return TwoByTwo(groups[0], groups[1]) if len(groups) == 2 else None
+
+
+def _check_derived(ck: _Checker, data: object, path: Path, counts: TwoByTwo) -> None:
+    fields = ck.mapping(data, path, _DERIVED_KEYS)
+    if fields is None:
+        return
+    computed = {
+        "sensitivity": counts.sensitivity,
+        "specificity": counts.specificity,
+        "lr_positive": counts.lr_positive,
+        "lr_negative": counts.lr_negative,
+    }
+    for key in _DERIVED_KEYS:
+        if key not in fields or fields[key] in (None, ""):
+            continue
+        proportion = key in ("sensitivity", "specificity")
+        given = ck.number(
+            fields, path, key, required=True, minimum=0, maximum=1 if proportion else None
+        )
+        if given is None:
+            continue
+        if abs(given - computed[key]) > _precision(fields[key]):
+            ck.add(
+                (*path, key),
+                f"does not agree with the counts ({counts.describe()} give {computed[key]:.4g})",
+                f"{computed[key]:.4g} (or correct the counts)",
+                fields[key],
+            )
+
+
+def _assumptions(ck: _Checker, data: Mapping[str, Any], path: Path) -> tuple[str, ...]:
+    value = data.get("assumptions")
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return tuple(" ".join(p.split()) for p in value.split(" | ") if p.strip())
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(" ".join(v.split()) for v in value)
+    ck.add((*path, "assumptions"), "not a list of sentences", "a list of text values", value)
+    return ()
+
+
+def _feature(
+    ck: _Checker, data: object, path: Path, sources: Mapping[str, Source]
+) -> FeatureEvidence | None:
+    fields = ck.mapping(data, path, _FEATURE_KEYS)
+    if fields is None:
+        return None
+    name = ck.text(fields, path, "feature", required=True)
+    feature = None
+    if name is not None:
+        try:
+            feature = EvidenceFeature.parse(name)
+        except ParameterError:
+            ck.add(
+                (*path, "feature"), "unknown feature", f"one of {EvidenceFeature.accepted()}", name
+            )
+    citation = _citation(ck, fields, path, sources)
+    assumptions = _assumptions(ck, fields, path)
+    reported = ck.text(fields, path, "reported", required=False)
+    description = ck.text(fields, path, "description", required=False)
+    raw_counts, raw_rule = fields.get("counts"), fields.get("positive_when")
+    counts = rule = None
+    if raw_counts is None and raw_rule is None:
+        if reported is None:
+            ck.add(
+                (*path, "reported"),
+                "a row without counts must say what the source reports",
+                "'reported: <the published result>' or counts with positive_when",
+            )
+        if fields.get("derived") not in (None, ""):
+            ck.add(
+                (*path, "derived"), "derived values without counts", "counts to derive them from"
+            )
+    else:
+        if raw_counts is None:
+            ck.add((*path, "counts"), "missing", "counts of the finding in both groups")
+        else:
+            counts = _counts(ck, raw_counts, (*path, "counts"))
+        if raw_rule is None or raw_rule == "":
+            ck.add(
+                (*path, "positive_when"),
+                "missing",
+                "the value that counts as the finding: true/false, or e.g. '< 0' for a percentage",
+            )
+        elif feature is not None:
+            try:
+                rule = FindingRule.parse(raw_rule, feature=feature)
+            except ParameterError as exc:
+                ck.add((*path, "positive_when"), str(exc), "true/false or e.g. '< 0'", raw_rule)
+        if counts is not None and fields.get("derived") not in (None, ""):
+            _check_derived(ck, fields["derived"], (*path, "derived"), counts)
+    if feature is None or citation is None or (raw_counts is not None and counts is None):
+        return None
+    if (raw_rule is not None and rule is None) or (raw_counts is None) != (rule is None):
+        return None
+    return FeatureEvidence(
+        feature,
+        description or feature.label,
+        citation,
+        reported or "",
+        rule,
+        counts,
+        assumptions,
+    )
+
+
+def _features(
+    ck: _Checker, data: object, sources: Mapping[str, Source]
+) -> tuple[FeatureEvidence, ...]:
+    if not isinstance(data, list) or not data:
+        ck.add(("features",), "missing or empty", "a list of feature entries", data)
+        return ()
+    out: list[FeatureEvidence] = []
+    first: dict[EvidenceFeature, int] = {}
+    for i, entry in enumerate(data):
+        row = _feature(ck, entry, ("features", i), sources)
+        if row is None:
+            continue
+        if row.feature in first:
+            ck.add(
+                ("features", i, "feature"),
+                f"feature listed twice (first in features[{first[row.feature]}])",
+                "one entry per feature",
+                row.feature.value,
+            )
+            continue
+        first[row.feature] = i
+        out.append(row)
+    return tuple(out)
+
+
+def _prior(ck: _Checker, data: object, sources: Mapping[str, Source]) -> PriorModel | None:
+    path: Path = ("prior",)
+    fields = ck.mapping(
+        data, path, ("description", "source", "citation", "location", "strata", "lesions")
+    )
+    if fields is None:
+        return None
+    citation = _citation(ck, fields, path, sources)
+    description = ck.text(fields, path, "description", required=False) or ""
+    raw = fields.get("strata")
+    if not isinstance(raw, list) or not raw:
+        ck.add((*path, "strata"), "missing or empty", "a list of fractionation strata", raw)
+        return None
+    strata: list[PriorStratum] = []
+    keys = ("name", "fractions_min", "fractions_max", "pseudoprogression", "enlarging")
+    for i, entry in enumerate(raw):
+        spath: Path = (*path, "strata", i)
+        s = ck.mapping(entry, spath, keys)
+        if s is None:
+            continue
+        name = ck.text(s, spath, "name", required=True)
+        low = ck.integer(s, spath, "fractions_min", minimum=1)
+        high = ck.integer(s, spath, "fractions_max", minimum=1, required=False)
+        k = ck.integer(s, spath, "pseudoprogression", minimum=0)
+        n = ck.integer(s, spath, "enlarging", minimum=0)
+        if None in (name, low, k, n):
+            continue
+        try:
+            strata.append(PriorStratum(str(name), int(low or 1), high, int(k or 0), int(n or 0)))
+        except ParameterError as exc:
+            ck.add(spath, str(exc), "counts with 0 <= pseudoprogression <= enlarging", entry)
+    if len(strata) != len(raw) or citation is None:
+        return None
+    try:
+        model = PriorModel(tuple(strata), citation, description)
+    except ParameterError as exc:
+        ck.add((*path, "strata"), str(exc), "non-overlapping fraction ranges")
+        return None
+    if fields.get("lesions") is not None:
+        _check_prior_lesions(ck, fields["lesions"], model)
+    return model
+
+
+def _check_prior_lesions(ck: _Checker, data: object, model: PriorModel) -> None:
+    path: Path = ("prior", "lesions")
+    if not isinstance(data, list):
+        ck.add(path, "not a list", "a list of {fractions, response} entries", data)
+        return
+    pairs: list[tuple[int, ResponseCategory | None]] = []
+    for i, entry in enumerate(data):
+        lpath: Path = (*path, i)
+        if not isinstance(entry, Mapping):
+            ck.add(lpath, "not a mapping", "{fractions: <n>, response: <PR/SD/PD/OPP>}", entry)
+            continue
+        fractions = ck.integer(entry, lpath, "fractions", minimum=1)
+        text = ck.text(entry, lpath, "response", required=True)
+        response = None
+        if text is not None:
+            try:
+                response = ResponseCategory.parse(text)
+            except ParameterError:
+                ck.add((*lpath, "response"), "unknown response", ResponseCategory.accepted(), text)
+                continue
+        if fractions is not None:
+            pairs.append((fractions, response))
+    if len(pairs) != len(data):
+        return
+    for i, (stated, counted) in enumerate(
+        zip(model.strata, PriorModel.count(pairs, model.strata), strict=True)
+    ):
+        if (stated.pseudoprogression, stated.enlarging) != (
+            counted.pseudoprogression,
+            counted.enlarging,
+        ):
+            ck.add(
+                ("prior", "strata", i),
+                f"stratum {stated.name} states {stated.pseudoprogression} of {stated.enlarging} "
+                f"but the lesions listed give {counted.pseudoprogression} of {counted.enlarging}",
+                "counts that match prior.lesions (OPP among OPP + PD)",
+            )
+
+
+def _range(
+    ck: _Checker, data: Mapping[str, Any], path: Path, key: str, extra: Sequence[str] = ()
+) -> tuple[float, float, Mapping[str, Any]] | None:
+    fields = ck.mapping(data.get(key), (*path, key), ("min", "max", *extra))
+    if fields is None:
+        return None
+    low = ck.number(fields, (*path, key), "min", required=True, minimum=0)
+    high = ck.number(fields, (*path, key), "max", required=True, minimum=0)
+    if low is None or high is None:
+        return None
+    if high < low:
+        ck.add((*path, key, "max"), "below min", f"a number of at least {low:g}", high)
+        return None
+    return low, high, fields
+
+
+def _time_course(ck: _Checker, data: object, sources: Mapping[str, Source]) -> TimeCourse | None:
+    path: Path = ("time_course",)
+    keys = (
+        "source",
+        "opp_peak_weeks",
+        "peak_location",
+        "back_to_baseline_weeks",
+        "back_to_baseline_location",
+        "caution_months",
+        "caution_location",
+    )
+    fields = ck.mapping(data, path, keys)
+    if fields is None:
+        return None
+    peak = _range(ck, fields, path, "opp_peak_weeks", ("mean", "ci95_low", "ci95_high"))
+    back = _range(ck, fields, path, "back_to_baseline_weeks", ("mean",))
+    caution = _range(ck, fields, path, "caution_months")
+    cites = [
+        _citation(ck, fields, path, sources, location_key=k)
+        for k in ("peak_location", "back_to_baseline_location", "caution_location")
+    ]
+    if peak is None or back is None or caution is None or None in cites:
+        return None
+    mean = ck.number(peak[2], (*path, "opp_peak_weeks"), "mean", required=False, minimum=0)
+    c0, c1, c2 = (c for c in cites if c is not None)
+    return TimeCourse(peak[0], peak[1], c0, back[0], back[1], c1, caution[0], caution[1], c2, mean)
+
+
+def _follow_up(
+    ck: _Checker, data: object, sources: Mapping[str, Source]
+) -> FollowUpSchedule | None:
+    path: Path = ("follow_up",)
+    keys = (
+        "source",
+        "citation",
+        "location",
+        "interval_months",
+        "until_months",
+        "then_interval_months",
+    )
+    fields = ck.mapping(data, path, keys)
+    if fields is None:
+        return None
+    values = [ck.integer(fields, path, k, minimum=1) for k in keys[3:]]
+    citation = _citation(ck, fields, path, sources)
+    if citation is None or None in values:
+        return None
+    interval, until, then = (int(v or 0) for v in values)
+    return FollowUpSchedule(interval, until, then, citation)
+
+
+def _context(ck: _Checker, data: object) -> tuple[Site, str] | None:
+    fields = ck.mapping(data, ("context",), ("site", "treatment"))
+    if fields is None:
+        return None
+    site_text = ck.text(fields, ("context",), "site", required=True)
+    treatment = ck.text(fields, ("context",), "treatment", required=False) or ""
+    if site_text is None:
+        return None
+    try:
+        return Site.parse(site_text), treatment
+    except ParameterError:
+        ck.add(("context", "site"), "unknown site", Site.accepted(), site_text)
+        return None
+
+
+def parse_evidence_table(
+    data: object,
+    *,
+    origin: str,
+    locator: Locator,
+    base: EvidenceTable | None = None,
+    default_name: str = "evidence",
+) -> EvidenceTable:
+    """Validate plain data (parsed YAML, or CSV rows made into entries) as an evidence table.
+
+    Parameters
+    ----------
+    data
+        The table as mappings and lists.
+    origin
+        Where it was read from; recorded in the table.
+    locator
+        How problems name a field (:class:`YamlLocator`, or a CSV locator of the I/O layer).
+    base
+        The table that supplies the sections ``data`` leaves out (``None``: none may be left
+        out).
+    default_name
+        Name of the table when ``data`` gives none.
+
+    Raises
+    ------
+    InputValidationError
+        Listing every problem, each with the entry, the field, the value and the fix.
+    """
+    ck = _Checker(locator)
+    top = ck.mapping(data, (), _TOP_KEYS)
+    if top is None:
+        raise InputValidationError(ck.problems)
+    fmt = top.get("format")
+    if fmt is not None and fmt != FORMAT:
+        ck.add(("format",), "not an evidence table", f"format: {FORMAT}", fmt)
+    version = top.get("version")
+    if version is not None and version != FORMAT_VERSION:
+        ck.add(("version",), "unsupported version", f"version: {FORMAT_VERSION}", version)
+    sources = _sources(ck, top.get("sources"))
+    inherited = [k for k in _OPTIONAL_SECTIONS if top.get(k) is None]
+    if base is None:
+        for key in inherited:
+            ck.add((key,), "missing section", f"a '{key}' section")
+    parsers: dict[str, Callable[[], object]] = {
+        "context": lambda: _context(ck, top["context"]),
+        "prior": lambda: _prior(ck, top["prior"], sources),
+        "time_course": lambda: _time_course(ck, top["time_course"], sources),
+        "follow_up": lambda: _follow_up(ck, top["follow_up"], sources),
+    }
+    parsed = {k: parser() for k, parser in parsers.items() if top.get(k) is not None}
+    features = _features(ck, top.get("features"), sources)
+    name = ck.text(top, (), "name", required=False) or default_name
+    title = ck.text(top, (), "title", required=False) or name
+    if ck.problems:  # every section that failed to parse logged at least one problem
+        raise InputValidationError(ck.problems)
+
+    def pick(key: str, fallback: Any) -> Any:
+        return parsed.get(key, fallback)
+
+    context = pick("context", None if base is None else (base.site, base.context))
+    all_sources = dict(sources)
+    if base is not None:
+        for key in inherited:
+            if key != "context":
+                for source_key, source in base.sources.items():
+                    all_sources.setdefault(source_key, source)
+    return EvidenceTable(
+        name=name,
+        title=title,
+        site=context[0],
+        context=context[1],
+        sources=all_sources,
+        prior=pick("prior", None if base is None else base.prior),
+        features=features,
+        time_course=pick("time_course", None if base is None else base.time_course),
+        follow_up=pick("follow_up", None if base is None else base.follow_up),
+        origin=origin,
+        inherited=tuple(inherited) if base is not None else (),
+    )
