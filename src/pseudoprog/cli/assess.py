@@ -1,11 +1,316 @@
-"""``pseudoprog assess``: point-of-care assessment of an enlarging lesion."""
+"""``pseudoprog assess``: point-of-care assessment of an enlarging lesion.
+
+For each lesion, as of a date: the status by the Amini 2016 criteria; for an enlarging lesion
+awaiting follow-up, the probability that the enlargement is pseudoprogression with its 95%
+interval; the evidence with likelihood ratios and sources; recommendations; assumptions.
+Every input (tables, evidence, evidence table) is validated before anything is computed, and
+nothing is written when one of them is rejected.
+"""
 
 from __future__ import annotations
 
-import typer
+import io
+import json
+import re
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
 
-__all__ = ["register"]
+import typer
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from pseudoprog.cli._common import (
+    AsOfOpt,
+    EventsOpt,
+    LesionsOpt,
+    MeasurementsOpt,
+    WorkbookOpt,
+    console,
+    err_console,
+    load_input,
+    report_user_errors,
+)
+from pseudoprog.domain import Evidence, LesionHistory, ResponseCategory
+from pseudoprog.errors import InputValidationError, ParameterError, Problem
+from pseudoprog.evidence import (
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    EvidenceFeature,
+    EvidenceTable,
+    ModelParameters,
+    PointOfCareAssessment,
+    ProbabilityNote,
+    assess_lesions,
+    assessment_document,
+    default_table,
+)
+from pseudoprog.io.atomic import atomic_directory, atomic_write_text
+from pseudoprog.io.cohort import Cohort
+from pseudoprog.io.evidence import load_evidence, load_evidence_table
+
+__all__ = ["AssessFormat", "register", "render_table"]
+
+
+class AssessFormat(StrEnum):
+    """Output formats of ``assess``."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+_COLOURS = {
+    ResponseCategory.PR: "green",
+    ResponseCategory.SD: "cyan",
+    ResponseCategory.PD: "red",
+    ResponseCategory.OPP: "magenta",
+    ResponseCategory.INDETERMINATE: "yellow",
+}
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _probability(result: PointOfCareAssessment) -> str:
+    p = result.probability
+    if p is None:
+        return "-"
+    return f"[bold]{p.estimate:.2f}[/] ({p.ci_low:.2f}-{p.ci_high:.2f})"
+
+
+def _label(code: str) -> str:
+    try:
+        return EvidenceFeature.parse(code).label
+    except ParameterError:
+        return code
+
+
+def _evidence(result: PointOfCareAssessment) -> str:
+    parts = [
+        f"{_label(e.feature)} {e.value_text}"
+        + (" (not used)" if e.likelihood_ratio is None else f" (LR {e.likelihood_ratio:.3g})")
+        for e in result.evidence
+        if e.date is not None
+    ]
+    return escape("; ".join(parts)) or "-"
+
+
+_SHORT_NOTES = {
+    ProbabilityNote.DECIDED: "decided by serial MRI",
+    ProbabilityNote.OTHER_SITE: "site not in evidence table",
+    ProbabilityNote.NO_STRATUM: "no prior for these fractions",
+    ProbabilityNote.LATE_ENLARGEMENT: "enlarged after OPP window",
+}
+
+
+def _notes(result: PointOfCareAssessment) -> str:
+    notes = []
+    if result.overdue_days is not None:
+        notes.append(f"[red]MRI overdue {result.overdue_days} d[/]")
+    short = _SHORT_NOTES.get(result.probability_code)
+    if short is not None:
+        notes.append(short)
+    return ", ".join(notes) or "-"
+
+
+def render_table(results: list[PointOfCareAssessment]) -> Table:
+    """One row per lesion: status, probability with interval, evidence, next MRI, notes."""
+    table = Table(
+        title="Point-of-care assessment (Amini 2016 criteria and evidence table)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    table.add_column("Lesion", no_wrap=True)
+    table.add_column("Fx", justify="right", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("P(pseudoprog.) (95% CI)", no_wrap=True)
+    table.add_column("Next MRI", no_wrap=True)
+    table.add_column("Evidence", min_width=16, overflow="fold")
+    table.add_column("Notes", min_width=12, overflow="fold")
+    for r in results:
+        status = r.status
+        text = status.value if r.assessment.deciding is not None else "no follow-up"
+        table.add_row(
+            escape(r.lesion.lesion_id),
+            str(r.lesion.treatment.fractions),
+            f"[{_COLOURS[status]}]{text}[/]",
+            _probability(r),
+            r.next_mri_due.isoformat(),
+            _evidence(r),
+            _notes(r),
+        )
+    return table
+
+
+def _render_text(results: list[PointOfCareAssessment], *, file: bool) -> str | None:
+    """The table and the details of enlarging lesions; printed, or returned for a file."""
+    target = io.StringIO() if file else None
+    out = Console(file=target, width=160, no_color=True) if target is not None else console
+    out.print(render_table(results))
+    details = [r for r in results if r.enlarging and r.status is ResponseCategory.INDETERMINATE]
+    if details:
+        out.print("\nEnlarging lesions awaiting follow-up:\n")
+    for r in details:
+        out.print(escape(r.summary()), highlight=False)
+        out.print()
+    table = results[0].table if results else default_table()
+    out.print(
+        escape(
+            f"Evidence table: {table.name} ({table.origin}). Probabilities are given only for "
+            "enlarging lesions awaiting follow-up; see docs/assess.md."
+        )
+    )
+    return None if target is None else target.getvalue()
+
+
+def _gather(
+    *,
+    lesions: Path | None,
+    measurements: Path | None,
+    events: Path | None,
+    workbook: Path | None,
+    evidence: Path | None,
+    evidence_table: Path | None,
+) -> tuple[Cohort, tuple[Evidence, ...], EvidenceTable, list[str]]:
+    """Validate every input; raise one error listing all problems of all files."""
+    problems: list[Problem] = []
+    notices: list[str] = []
+    table: EvidenceTable | None = None
+    try:
+        table = default_table() if evidence_table is None else load_evidence_table(evidence_table)
+    except InputValidationError as exc:
+        problems.extend(exc.problems)
+    cohort: Cohort | None = None
+    try:
+        cohort = load_input(
+            lesions=lesions, measurements=measurements, events=events, workbook=workbook
+        )
+    except InputValidationError as exc:
+        problems.extend(exc.problems)
+    rows: tuple[Evidence, ...] = ()
+    if cohort is not None and (evidence is not None or workbook is not None):
+        try:
+            rows = load_evidence(
+                evidence,
+                lesions=cohort.lesions,
+                workbook=workbook if evidence is None else None,
+                notices=notices,
+            )
+        except InputValidationError as exc:
+            problems.extend(exc.problems)
+    if problems or cohort is None or table is None:
+        raise InputValidationError(problems)
+    return cohort, rows, table, [*cohort.notices, *notices]
+
+
+def _plot_names(histories: tuple[LesionHistory, ...]) -> list[str]:
+    names: list[str] = []
+    for history in histories:
+        stem = _UNSAFE.sub("_", history.lesion.lesion_id).strip("._") or "lesion"
+        name, k = f"{stem}.png", 2
+        while name in names:
+            name, k = f"{stem}-{k}.png", k + 1
+        names.append(name)
+    return names
+
+
+@report_user_errors
+def assess(
+    lesions: LesionsOpt = None,
+    measurements: MeasurementsOpt = None,
+    events: EventsOpt = None,
+    workbook: WorkbookOpt = None,
+    evidence: Annotated[
+        Path | None,
+        typer.Option(
+            "--evidence",
+            help="Evidence table: lesion_id, date, kind, value (kinds: dce_vp_change_pct, "
+            "t2_signal_ratio_change_pct, growth_within_80pct_isodose).",
+            show_default=False,
+        ),
+    ] = None,
+    evidence_table: Annotated[
+        Path | None,
+        typer.Option(
+            "--evidence-table",
+            help="Your own evidence table (YAML or CSV) instead of the packaged spine SSRS one.",
+            show_default=False,
+        ),
+    ] = None,
+    as_of: AsOfOpt = None,
+    output_format: Annotated[
+        AssessFormat, typer.Option("--format", case_sensitive=False, help="Output format.")
+    ] = AssessFormat.TABLE,
+    plots: Annotated[
+        Path | None,
+        typer.Option(
+            "--plots", help="Write one PNG per lesion into this directory.", show_default=False
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write here (atomically) instead of the terminal."),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the Monte Carlo interval.")
+    ] = DEFAULT_SEED,
+    draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws.")] = DEFAULT_DRAWS,
+    overdue_after_days: Annotated[
+        int,
+        typer.Option(
+            "--overdue-after-days",
+            help="Call a follow-up overdue only this many days after its due date.",
+        ),
+    ] = 0,
+) -> None:
+    """Assess each lesion today: status, probability of pseudoprogression, what to do next."""
+    model = ModelParameters(seed=seed, draws=draws)
+    cohort, rows, table, notices = _gather(
+        lesions=lesions,
+        measurements=measurements,
+        events=events,
+        workbook=workbook,
+        evidence=evidence,
+        evidence_table=evidence_table,
+    )
+    for notice in notices[len(cohort.notices) :]:
+        err_console.print(f"[yellow]Note:[/] {escape(notice)}")
+    day: date | None = None if as_of is None else as_of.date()
+    results = assess_lesions(
+        cohort.histories,
+        evidence=rows,
+        as_of=day,
+        table=table,
+        model=model,
+        overdue_after_days=overdue_after_days,
+    )
+    text: str | None = None
+    if output_format is AssessFormat.JSON:
+        document = assessment_document(
+            results, table=table, model=model, as_of=day, notices=notices
+        )
+        text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    elif output is not None:
+        text = _render_text(results, file=True)
+    if plots is not None:
+        from pseudoprog.report.lesion_plot import plot_lesion
+
+        with atomic_directory(plots) as staging:
+            for result, history, name in zip(
+                results, cohort.histories, _plot_names(cohort.histories), strict=True
+            ):
+                plot_lesion(result, history, staging / name)
+        err_console.print(f"Wrote {len(results)} plots to {plots}")
+    if output is not None:
+        atomic_write_text(output, text or "")
+        err_console.print(f"Wrote {len(results)} lesions to {output}")
+    elif text is not None:
+        typer.echo(text, nl=False)
+    else:
+        _render_text(results, file=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add the commands of this module to ``app``."""
+    """Add the ``assess`` command to ``app``."""
+    app.command("assess")(assess)

@@ -30,6 +30,8 @@ from pseudoprog.evidence.likelihood import GroupCount, TwoByTwo
 from pseudoprog.evidence.packaged import default_table, packaged_text
 from pseudoprog.evidence.pointofcare import assess_lesion, assess_lesions
 from pseudoprog.evidence.posterior import (
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
     ModelParameters,
     ProbabilityEstimate,
     Update,
@@ -37,7 +39,12 @@ from pseudoprog.evidence.posterior import (
 )
 from pseudoprog.evidence.prior import Beta, PriorModel, PriorStratum
 from pseudoprog.evidence.recommendations import Recommendation, RecommendationKind, WhatIf
-from pseudoprog.evidence.result import EvidenceItem, PointOfCareAssessment, assessment_document
+from pseudoprog.evidence.result import (
+    EvidenceItem,
+    PointOfCareAssessment,
+    ProbabilityNote,
+    assessment_document,
+)
 from pseudoprog.evidence.schema import YamlLocator, parse_evidence_table
 from pseudoprog.evidence.table import (
     EvidenceTable,
@@ -47,6 +54,8 @@ from pseudoprog.evidence.table import (
 )
 
 __all__ = [
+    "DEFAULT_DRAWS",
+    "DEFAULT_SEED",
     "TIMING_FEATURE",
     "Beta",
     "Citation",
@@ -63,6 +72,7 @@ __all__ = [
     "PriorModel",
     "PriorStratum",
     "ProbabilityEstimate",
+    "ProbabilityNote",
     "Recommendation",
     "RecommendationKind",
     "Source",

@@ -43,7 +43,7 @@ from pseudoprog.evidence.packaged import default_table
 from pseudoprog.evidence.posterior import ModelParameters, Update, estimate_probability
 from pseudoprog.evidence.prior import PriorStratum
 from pseudoprog.evidence.recommendations import WhatIf, recommend
-from pseudoprog.evidence.result import EvidenceItem, PointOfCareAssessment
+from pseudoprog.evidence.result import EvidenceItem, PointOfCareAssessment, ProbabilityNote
 from pseudoprog.evidence.table import EvidenceTable
 
 __all__ = ["assess_lesion", "assess_lesions", "criteria_citation"]
@@ -178,37 +178,37 @@ def _probability_note(
     stratum: PriorStratum | None,
     weeks: float | None,
     table: EvidenceTable,
-) -> str:
+) -> tuple[ProbabilityNote, str]:
     status = assessment.category
     if not enlarging:
         if assessment.deciding is None:
             why = "; ".join(r.message for r in assessment.reasons) or "no follow-up study"
-            return f"no enlargement can be judged yet ({why})"
-        return (
+            return ProbabilityNote.NO_FOLLOW_UP, f"no enlargement can be judged yet ({why})"
+        return ProbabilityNote.NOT_ENLARGING, (
             f"not enlarging ({status.value}, {status.meaning}): the question of "
             "pseudoprogression does not arise"
         )
     if status is not ResponseCategory.INDETERMINATE:
-        return (
+        return ProbabilityNote.DECIDED, (
             f"already decided by serial MRI under the Amini 2016 criteria ({status.value}, "
             f"{status.meaning}); the estimate is for enlarging lesions awaiting follow-up"
         )
     if not site_ok:
-        return (
+        return ProbabilityNote.OTHER_SITE, (
             f"the evidence table covers {table.site.value} lesions, not "
             f"{assessment.lesion.site.value}"
         )
     if stratum is None:
-        return (
+        return ProbabilityNote.NO_STRATUM, (
             f"no prior stratum of the evidence table covers "
             f"{assessment.lesion.treatment.fractions} fractions"
         )
     if weeks is not None and weeks > table.time_course.peak_weeks_max:
-        return (
+        return ProbabilityNote.LATE_ENLARGEMENT, (
             f"the enlargement began {weeks:.1f} weeks after treatment, later than any published "
             f"OPP peak ({table.time_course.peak_weeks_max:g} weeks); the prior does not apply"
         )
-    return "estimated"
+    return ProbabilityNote.ESTIMATED, "estimated from the prior and the evidence"
 
 
 def _assumptions(
@@ -324,13 +324,13 @@ def assess_lesion(
         items.insert(0, _timing_item(weeks, table))
     stratum = table.prior.stratum_for(lesion.treatment.fractions)
     site_ok = lesion.site is table.site
-    note = _probability_note(
+    code, note = _probability_note(
         assessment, enlarging=enlarging, site_ok=site_ok, stratum=stratum, weeks=weeks, table=table
     )
     estimate = None
     what_ifs: list[WhatIf] = []
     assumptions: list[str] = []
-    if note == "estimated" and stratum is not None and weeks is not None:
+    if code is ProbabilityNote.ESTIMATED and stratum is not None and weeks is not None:
         prior = stratum.posterior(model.hyperprior_a, model.hyperprior_b)
         estimate = estimate_probability(prior, updates, parameters=model)
         for row in table.features:
@@ -388,6 +388,7 @@ def assess_lesion(
         assessment=assessment,
         enlarging=enlarging,
         probability=estimate,
+        probability_code=code,
         probability_note=note,
         prior_stratum=stratum,
         evidence=tuple(items),

@@ -38,7 +38,18 @@ from pseudoprog.errors import ParameterError
 from pseudoprog.evidence.likelihood import TwoByTwo
 from pseudoprog.evidence.prior import Beta
 
-__all__ = ["ModelParameters", "ProbabilityEstimate", "Update", "estimate_probability"]
+__all__ = [
+    "DEFAULT_DRAWS",
+    "DEFAULT_SEED",
+    "ModelParameters",
+    "ProbabilityEstimate",
+    "Update",
+    "estimate_probability",
+]
+
+#: Monte Carlo draws and seed used unless told otherwise.
+DEFAULT_DRAWS = 20_000
+DEFAULT_SEED = 20160201
 
 _TINY = 1e-300
 
@@ -61,8 +72,8 @@ class ModelParameters:
 
     hyperprior_a: float = 0.5
     hyperprior_b: float = 0.5
-    draws: int = 20_000
-    seed: int = 20160201
+    draws: int = DEFAULT_DRAWS
+    seed: int = DEFAULT_SEED
     level: float = 0.95
 
     def __post_init__(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 from typing import Any
 
 from pseudoprog.criteria.result import Assessment
@@ -22,7 +23,19 @@ from pseudoprog.evidence.prior import PriorStratum
 from pseudoprog.evidence.recommendations import Recommendation
 from pseudoprog.evidence.table import EvidenceTable
 
-__all__ = ["EvidenceItem", "PointOfCareAssessment", "assessment_document"]
+__all__ = ["EvidenceItem", "PointOfCareAssessment", "ProbabilityNote", "assessment_document"]
+
+
+class ProbabilityNote(Enum):
+    """Whether a probability was given, and if not, why; the value is the code in JSON."""
+
+    ESTIMATED = "estimated"
+    NO_FOLLOW_UP = "no_follow_up"
+    NOT_ENLARGING = "not_enlarging"
+    DECIDED = "decided_by_criteria"
+    OTHER_SITE = "site_not_in_evidence_table"
+    NO_STRATUM = "no_prior_stratum"
+    LATE_ENLARGEMENT = "enlargement_after_opp_window"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +88,9 @@ class PointOfCareAssessment:
         The classifier's result as of the date (status, reasons, per-sequence metrics).
     probability
         Probability that the enlargement is pseudoprogression, or ``None`` (see
-        :attr:`probability_note`): the lesion is not enlarging, is already decided by the
-        criteria, began to enlarge later than the published OPP time course, or lies outside
-        the evidence table's context.
+        :attr:`probability_code` and :attr:`probability_note`): the lesion is not enlarging,
+        is already decided by the criteria, began to enlarge later than the published OPP time
+        course, or lies outside the evidence table's context.
     prior_stratum
         The fractionation stratum whose counts gave the prior.
     evidence
@@ -91,6 +104,7 @@ class PointOfCareAssessment:
     assessment: Assessment
     enlarging: bool
     probability: ProbabilityEstimate | None
+    probability_code: ProbabilityNote
     probability_note: str
     prior_stratum: PriorStratum | None
     evidence: tuple[EvidenceItem, ...]
@@ -126,6 +140,7 @@ class PointOfCareAssessment:
             "probability_pseudoprogression": None
             if self.probability is None
             else self.probability.to_dict(),
+            "probability_code": self.probability_code.value,
             "probability_note": self.probability_note,
             "prior": None
             if stratum is None
