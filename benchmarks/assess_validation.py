@@ -242,9 +242,8 @@ def report(results: dict[str, object]) -> str:
     )
     lines.append(
         "Leaving a lesion out lowers its own stratum's count when it is OPP and raises it when "
-        "it is PD, so with 14 enlarging lesions leave-one-out penalises the prior: single-"
-        "fraction OPP lesions get 4/7, single-fraction PD lesions 5/7; a prior without "
-        "fractionation ranks every PD above every OPP (AUC 0)."
+        "it is PD, so with few enlarging lesions leave-one-out penalises any prior (see the "
+        "LOO prior column); a prior without strata is penalised most."
     )
     lines.append("")
     lines.append("Calibration   lesions  mean predicted  observed OPP")
