@@ -162,7 +162,8 @@ class DiagnosticAccuracy:
             else f"{self.auc_ci_low:.3f}-{self.auc_ci_high:.3f} (DeLong)"
         )
         chosen = (
-            "the Youden threshold of these data (optimistic: chosen on the same data)"
+            "the Youden threshold of these data; sensitivity and specificity at a threshold "
+            "chosen on the same data are optimistic"
             if self.threshold_source == "youden"
             else "the given threshold"
         )
@@ -170,7 +171,7 @@ class DiagnosticAccuracy:
             [
                 f"{self.marker} for {self.outcome}: {self.n_positive} positive, "
                 f"{self.n_negative} negative",
-                f"Test positive when {self.rule} ({chosen})",
+                f"Test positive when {self.rule}: {chosen}",
                 f"  sensitivity {pct(self.sensitivity, self.sensitivity_exact)}",
                 f"  specificity {pct(self.specificity, self.specificity_exact)}",
                 f"Median {self.marker}: {self.median_positive:g} (positive) vs "

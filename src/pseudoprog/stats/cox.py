@@ -204,7 +204,7 @@ def separation(
         return f"{name} does not vary among the lesions at risk at any {event_name}"
     if not (highest or lowest):
         return None
-    direction = "infinite" if highest else "zero"
+    direction = "infinity" if highest else "zero"
     if levels is not None:
         side = levels[1] if highest else levels[0]
         other = levels[0] if highest else levels[1]

@@ -358,8 +358,8 @@ def run_study(
     extra: dict[str, Any] = {}
     if assessments is None:
         why = (
-            "no measurements were given: responses come from the lesions table and there are "
-            "no imaging dates, so times to events cannot be computed"
+            "no measurements were given, so there are no imaging dates and no times to "
+            "events (the responses come from the lesions table)"
         )
         for key in (
             "kaplan_meier_fraction",
