@@ -235,6 +235,9 @@ class _CsvLocator:
         index = path[1] if len(path) >= 2 else None
         row = self.rows[index] if isinstance(index, int) else None
         field = tuple(str(p) for p in path[2:])
+        if field == ("source",):  # CSV rows cite inline, in the citation column
+            field = ("citation",)
+            expected = "the full reference of the source (every number needs its citation)"
         column = next((c for c, f in EVIDENCE_TABLE_COLUMNS.items() if f == field), None)
         if column is None and field:  # a group of columns, e.g. all the progression counts
             column = next(
