@@ -22,11 +22,12 @@ Examples
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Self
 
@@ -61,8 +62,11 @@ def normalize_token(text: str) -> str:
     return _STRIP.sub("", text).upper()
 
 
-class _ParseableEnum(Enum):
-    """An enum whose members are found by code or by alias, ignoring case and punctuation."""
+class _ParseableEnum(StrEnum):
+    """A string enum whose members are found by code or by alias, ignoring case and punctuation.
+
+    Members are their codes (``Sequence.T1 == "T1"``), so they serialise as text directly.
+    """
 
     @classmethod
     def _aliases(cls) -> Mapping[str, str]:
@@ -244,7 +248,7 @@ _LEVEL = re.compile(r"^(C|T|TH|D|L|S)(\d{1,2})$")
 _LEVEL_LIMITS = {"C": 7, "T": 12, "L": 6, "S": 5}
 
 
-class SpinalRegion(Enum):
+class SpinalRegion(StrEnum):
     """Region of the spine a vertebral level belongs to."""
 
     CERVICAL = "cervical"
@@ -376,7 +380,7 @@ class SizeSeries:
                 f"{self.sequence.value} series has {len(self.dates)} dates but "
                 f"{len(self.sizes_mm)} sizes; give one size per date"
             )
-        if any(b <= a for a, b in zip(self.dates, self.dates[1:], strict=False)):
+        if not all(map(operator.lt, self.dates, self.dates[1:])):
             raise ParameterError(
                 f"{self.sequence.value} series dates must be strictly increasing; "
                 "sort them and merge repeated dates"
@@ -384,6 +388,21 @@ class SizeSeries:
 
     def __len__(self) -> int:
         return len(self.dates)
+
+    @classmethod
+    def from_sorted(
+        cls, sequence: Sequence, dates: tuple[date, ...], sizes_mm: tuple[float, ...]
+    ) -> SizeSeries:
+        """Build a series from dates already known to be strictly increasing.
+
+        Readers that sort and de-duplicate whole tables use this to skip the per-series
+        check; everyone else uses the constructor.
+        """
+        series = object.__new__(cls)
+        object.__setattr__(series, "sequence", sequence)
+        object.__setattr__(series, "dates", dates)
+        object.__setattr__(series, "sizes_mm", sizes_mm)
+        return series
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,7 +67,8 @@ def test_json_shape(cli: Any, example_dir: Path) -> None:
         "warnings",
     ):
         assert key in lesion
-    assert lesion["patient_id"] == "1" and lesion["response"] == "OPP"
+    assert lesion["patient_id"] == "1"
+    assert lesion["response"] == "OPP"
     assert lesion["time_to_peak_weeks"] == pytest.approx(68 / 7, abs=0.01)
     assert lesion["peak_change_mm"] == 4.0
     assert set(lesion["per_sequence"]) == {"T1", "T2FS", "T1C"}
@@ -96,7 +97,8 @@ def test_table_output(run: Any, example_dir: Path) -> None:
 
 def test_as_of_shows_the_lesion_as_it_was(cli: Any, example_dir: Path) -> None:
     # P45-T6 (OPP) peaked 171 days after treatment (examples/amini2016/generate.py).
-    rows = {r["lesion_id"]: r for r in csv.DictReader(open(example_dir / "lesions.csv"))}
+    with (example_dir / "lesions.csv").open() as handle:
+        rows = {r["lesion_id"]: r for r in csv.DictReader(handle)}
     treated = date.fromisoformat(rows["P45-T6"]["treatment_date"])
     as_of = (treated + timedelta(days=172)).isoformat()
     result = cli(*example_args(example_dir), "--as-of", as_of, "--format", "json")

@@ -93,9 +93,11 @@ def test_enlarging_categories_exactly_when_growth_reaches_e(
     assert result.category.is_enlarging == grew
     t1 = result.per_sequence[Sequence.T1]
     if result.category is ResponseCategory.OPP:
-        assert t1.decline_date is not None and t1.peak_date is not None
+        assert t1.decline_date is not None
+        assert t1.peak_date is not None
         assert t1.decline_date > t1.peak_date
-        assert t1.peak_change_mm is not None and t1.peak_change_mm >= E - 1e-9
+        assert t1.peak_change_mm is not None
+        assert t1.peak_change_mm >= E - 1e-9
 
 
 @settings(max_examples=200, deadline=None)

@@ -111,8 +111,10 @@ def test_rule_table(
 def test_reasons_spell_out_the_numbers() -> None:
     result = assess(history([B, (12, 26), (24, 21), (36, 20)]))
     grew, declined = result.reasons
-    assert "+6.0 mm" in grew.message and "12.0 weeks" in grew.message
-    assert "5.0 mm below the peak" in declined.message and "84 days" in declined.message
+    assert "+6.0 mm" in grew.message
+    assert "12.0 weeks" in grew.message
+    assert "5.0 mm below the peak" in declined.message
+    assert "84 days" in declined.message
     assert "confirmed by 1 later study" in declined.message
 
 
@@ -152,7 +154,8 @@ def test_never_returning_lesion_has_no_time_to_baseline() -> None:
 def test_non_enlarging_lesion_has_no_peak() -> None:
     result = assess(history([B, (12, 21), (24, 19)]))
     t1 = result.per_sequence[Sequence.T1]
-    assert t1.time_to_peak_weeks is None and t1.peak_change_mm is None
+    assert t1.time_to_peak_weeks is None
+    assert t1.peak_change_mm is None
     assert t1.largest_change_mm == pytest.approx(1.0)
 
 
@@ -168,14 +171,16 @@ def test_tie_at_peak_takes_first() -> None:
 def test_baseline_is_latest_study_on_or_before_treatment() -> None:
     result = assess(history([(-10, 30), (-1, 20), (12, 21), (24, 21)]))
     t1 = result.per_sequence[Sequence.T1]
-    assert t1.baseline_mm == 20 and t1.baseline_date == day(-1)
+    assert t1.baseline_mm == 20
+    assert t1.baseline_date == day(-1)
     assert result.category is SD  # against 30 mm it would be PR
 
 
 def test_study_on_treatment_day_is_the_baseline() -> None:
     result = assess(history([(-3, 25), (0, 20), (12, 23), (24, 19)]))
     t1 = result.per_sequence[Sequence.T1]
-    assert t1.baseline_date == day(0) and t1.baseline_mm == 20
+    assert t1.baseline_date == day(0)
+    assert t1.baseline_mm == 20
     assert t1.follow_up_count == 2
 
 
@@ -183,7 +188,8 @@ def test_as_of_sees_only_earlier_studies() -> None:
     h = history([B, (12, 26), (24, 21), (36, 20)])
     assert assess(h, as_of=day(11)).reasons[-1].rule is Rule.NO_FOLLOW_UP
     early = assess(h, as_of=day(13))
-    assert early.category is IND and early.as_of == day(13)
+    assert early.category is IND
+    assert early.as_of == day(13)
     mid = assess(h, as_of=day(24))
     assert mid.category is OPP
     assert WarningKind.DECLINE_UNCONFIRMED in [w.kind for w in mid.warnings]
@@ -199,18 +205,21 @@ def test_as_of_hides_later_events() -> None:
 def test_primary_sequence_decides_and_disagreement_warns() -> None:
     h = history([B, (12, 21), (24, 20)], t2fs=[(-2, 22), (12, 28), (24, 23)])
     default = assess(h)
-    assert default.category is SD and default.sequence is Sequence.T1
+    assert default.category is SD
+    assert default.sequence is Sequence.T1
     kinds = [w.kind for w in default.warnings]
     assert WarningKind.SEQUENCES_DISAGREE in kinds
     assert "T2FS gives OPP" in default.warnings[-1].message
     t2 = assess(h, params=Amini2016Parameters(primary_sequence=Sequence.T2FS))
-    assert t2.category is OPP and t2.sequence is Sequence.T2FS
+    assert t2.category is OPP
+    assert t2.sequence is Sequence.T2FS
 
 
 def test_missing_primary_uses_next_sequence_with_warning() -> None:
     h = history(t2fs=[(-2, 22), (12, 28), (24, 23)], t1c=[(-2, 20), (12, 20)])
     result = assess(h)
-    assert result.sequence is Sequence.T2FS and result.category is OPP
+    assert result.sequence is Sequence.T2FS
+    assert result.category is OPP
     assert result.warnings[0].kind is WarningKind.PRIMARY_SEQUENCE_MISSING
     assert "T1 has no studies" in result.warnings[0].message
 
@@ -218,7 +227,8 @@ def test_missing_primary_uses_next_sequence_with_warning() -> None:
 def test_primary_without_baseline_falls_back() -> None:
     h = history([(12, 26), (24, 21)], t2fs=[(-2, 22), (12, 22), (24, 22)])
     result = assess(h)
-    assert result.sequence is Sequence.T2FS and result.category is SD
+    assert result.sequence is Sequence.T2FS
+    assert result.category is SD
     kinds = [w.kind for w in result.warnings]
     assert WarningKind.MISSING_BASELINE in kinds
     assert WarningKind.PRIMARY_SEQUENCE_MISSING in kinds
@@ -234,7 +244,8 @@ def test_missing_baseline_on_other_sequence_warns() -> None:
 
 def test_no_follow_up_is_indeterminate() -> None:
     result = assess(history([B]))
-    assert result.category is IND and result.sequence is None
+    assert result.category is IND
+    assert result.sequence is None
     assert result.reasons[0].rule is Rule.NO_FOLLOW_UP
     assert WarningKind.NO_FOLLOW_UP in [w.kind for w in result.warnings]
 

@@ -64,8 +64,10 @@ def test_valid_input_builds_the_domain(tmp_path: Path) -> None:
     cohort = load(tmp_path, events=EVENTS)
     lesion = cohort.lesions[0]  # type: ignore[attr-defined]
     assert lesion.treatment.date == date(2010, 1, 10)
-    assert lesion.treatment.single_fraction and lesion.level == "T12"
-    assert lesion.sex is Sex.FEMALE and lesion.response is ResponseCategory.OPP
+    assert lesion.treatment.single_fraction
+    assert lesion.level == "T12"
+    assert lesion.sex is Sex.FEMALE
+    assert lesion.response is ResponseCategory.OPP
     assert cohort.lesions[1].level == "L6"  # type: ignore[attr-defined]
     h = cohort.histories[0]  # type: ignore[attr-defined]
     assert h.series[Sequence.T1].sizes_mm == (20.0, 26.0, 21.0)
@@ -109,7 +111,8 @@ def test_empty_file(tmp_path: Path) -> None:
 
 def test_missing_required_column(tmp_path: Path) -> None:
     found = only(problems(tmp_path, lesions=LESIONS.replace("dose_gy", "dose")))
-    assert found.column == "dose_gy" and "missing" in found.message
+    assert found.column == "dose_gy"
+    assert "missing" in found.message
     assert "dose" in found.expected  # lists what was found
 
 
@@ -204,7 +207,8 @@ def test_duplicate_lesion_ids(tmp_path: Path) -> None:
 def test_conflicting_duplicate_measurement(tmp_path: Path) -> None:
     found = only(problems(tmp_path, measurements=MEASUREMENTS + "L1,2010-04-01,T1,27\n"))
     assert "two different T1 sizes on 2010-04-01" in found.message
-    assert "row 3: 26 mm" in found.message and "row 7: 27 mm" in found.message
+    assert "row 3: 26 mm" in found.message
+    assert "row 7: 27 mm" in found.message
 
 
 def test_identical_duplicates_are_merged_with_a_notice(tmp_path: Path) -> None:
@@ -225,7 +229,8 @@ def test_lesion_with_no_measurements_at_all_has_no_baseline(tmp_path: Path) -> N
     found = only(
         problems(tmp_path, measurements="lesion_id,date,sequence,size_mm\nL1,2010-01-01,T1,20\n")
     )
-    assert found.value == "L2" and "no baseline" in found.message
+    assert found.value == "L2"
+    assert "no baseline" in found.message
 
 
 def test_unknown_level_sex_response(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from pseudoprog.criteria.amini2016 import Amini2016Parameters, assess_many
 from pseudoprog.criteria.result import Assessment
 from pseudoprog.domain import ResponseCategory, Sequence
 from pseudoprog.io.atomic import atomic_write_text
-from pseudoprog.io.results import assessments_to_csv, assessments_to_json
+from pseudoprog.io.bulk import SerialFormat, classify_serialized, paused_gc
 
 __all__ = ["OutputFormat", "register", "render_table"]
 
@@ -132,6 +132,10 @@ def classify(
         Path | None,
         typer.Option("--output", "-o", help="Write here (atomically) instead of the terminal."),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Worker processes (default: every core)."),
+    ] = None,
 ) -> None:
     """Classify each lesion as PR, SD, PD, OPP or INDETERMINATE, with the reasons."""
     params = Amini2016Parameters(
@@ -140,28 +144,34 @@ def classify(
         opp_peak_window_weeks=opp_peak_window_weeks,
         primary_sequence=primary_sequence,
     )
-    cohort = load_input(
-        lesions=lesions, measurements=measurements, events=events, workbook=workbook
-    )
     day: date | None = None if as_of is None else as_of.date()
-    results = assess_many(cohort.histories, as_of=day, params=params)
-    if output_format is OutputFormat.JSON:
-        text = assessments_to_json(results, parameters=params, as_of=day, notices=cohort.notices)
-    elif output_format is OutputFormat.CSV:
-        text = assessments_to_csv(results)
-    else:
-        if output is None:
-            console.print(render_table(results))
-            console.print(f"{len(results)} lesions: {_counts(results)}")
-            return
-        buffer = io.StringIO()
-        Console(file=buffer, width=200, no_color=True).print(render_table(results))
-        text = buffer.getvalue() + f"{len(results)} lesions: {_counts(results)}\n"
+    with paused_gc():
+        cohort = load_input(
+            lesions=lesions, measurements=measurements, events=events, workbook=workbook
+        )
+        if output_format is not OutputFormat.TABLE:
+            text = classify_serialized(
+                cohort.histories,
+                params=params,
+                as_of=day,
+                output_format=SerialFormat(output_format.value),
+                notices=cohort.notices,
+                jobs=jobs,
+            )
+        else:
+            results = assess_many(cohort.histories, as_of=day, params=params)
+            if output is None:
+                console.print(render_table(results))
+                console.print(f"{len(results)} lesions: {_counts(results)}")
+                return
+            buffer = io.StringIO()
+            Console(file=buffer, width=200, no_color=True).print(render_table(results))
+            text = buffer.getvalue() + f"{len(results)} lesions: {_counts(results)}\n"
     if output is None:
         typer.echo(text, nl=False)
     else:
         atomic_write_text(output, text)
-        err_console.print(f"Wrote {len(results)} lesions to {output}")
+        err_console.print(f"Wrote {len(cohort.histories)} lesions to {output}")
 
 
 def register(app: typer.Typer) -> None:

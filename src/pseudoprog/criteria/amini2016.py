@@ -46,7 +46,7 @@ from collections.abc import Iterable
 from collections.abc import Sequence as Seq
 from dataclasses import asdict, dataclass
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, cast
 
@@ -68,7 +68,7 @@ __all__ = ["DEFAULT_PARAMETERS", "Amini2016Parameters", "Rule", "assess", "asses
 _EPS = 1e-9
 
 
-class Rule(Enum):
+class Rule(StrEnum):
     """Rules of the criteria; the value is the code written in reasons."""
 
     NO_BASELINE = "no_baseline"
@@ -147,9 +147,14 @@ class Amini2016Parameters:
 
 DEFAULT_PARAMETERS = Amini2016Parameters()
 
+_SEQUENCES = tuple(Sequence)
+#: Sequences in the order they are tried to decide a lesion, by primary sequence.
+_ORDER = {p: (p, *(s for s in _SEQUENCES if s is not p)) for p in _SEQUENCES}
+
 
 def _fmt(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".") if value == round(value, 1) else f"{value:.2f}"
+    """A size or threshold in mm, to 0.1 mm (the precision of the measurements)."""
+    return f"{value:.1f}"
 
 
 def _assess_sequence(
@@ -161,7 +166,7 @@ def _assess_sequence(
     p: Amini2016Parameters,
 ) -> SequenceAssessment:
     """Apply the criteria to one sequence (``dates`` sorted, already cut at ``as_of``)."""
-    name = sequence.value
+    name = str(sequence)
     k = bisect_right(dates, treated)
     if k == 0:
         return SequenceAssessment(
@@ -400,7 +405,7 @@ def assess(
     if as_of is not None:
         events = tuple(ev for ev in events if ev.date <= as_of)
     per: dict[Sequence, SequenceAssessment] = {}
-    for sequence in Sequence:
+    for sequence in _SEQUENCES:
         series = history.series.get(sequence)
         if series is None:
             continue
@@ -421,7 +426,7 @@ def _combine(
     params: Amini2016Parameters,
 ) -> Assessment:
     primary = params.primary_sequence
-    order = [primary, *(s for s in Sequence if s is not primary)]
+    order = _ORDER[primary]
     warnings = [
         w for r in per.values() for w in r.warnings if w.kind is WarningKind.MISSING_BASELINE
     ]

@@ -37,6 +37,22 @@ CRITERIA = {
 }
 
 
+_EVENT_CHECKS = (("no_hardware", EventKind.HARDWARE), ("no_fracture", EventKind.FRACTURE))
+# Results that do not depend on the lesion are shared (they are immutable).
+_NO_EVENT = {
+    kind: InclusionCheck(code, CheckStatus.MET, f"no {kind} event recorded")
+    for code, kind in _EVENT_CHECKS
+}
+_UNKNOWN_LOCATION = InclusionCheck(
+    "vertebral_body", CheckStatus.UNKNOWN, "in_vertebral_body not given"
+)
+_IN_BODY = InclusionCheck("vertebral_body", CheckStatus.MET, "in the vertebral body")
+_OUTSIDE_BODY = InclusionCheck("vertebral_body", CheckStatus.NOT_MET, "outside the body")
+_UNKNOWN_INVOLVEMENT = InclusionCheck(
+    "body_involvement", CheckStatus.UNKNOWN, "body_involvement_pct not given"
+)
+
+
 def add_months(day: date, months: int) -> date:
     """The same day ``months`` calendar months later (clipped to the month's last day).
 
@@ -78,37 +94,25 @@ def inclusion_checks(
         )
 
     end = last if last is not None else as_of
-    for code, kind in (("no_hardware", EventKind.HARDWARE), ("no_fracture", EventKind.FRACTURE)):
+    for code, kind in _EVENT_CHECKS:
         found = [
             ev
             for ev in history.events
             if ev.kind is kind and (end is None or ev.date <= end) and ev.date >= treated
         ]
         if found:
-            detail = f"{kind.value} recorded on " + ", ".join(ev.date.isoformat() for ev in found)
+            detail = f"{kind} recorded on " + ", ".join(ev.date.isoformat() for ev in found)
             checks.append(InclusionCheck(code, CheckStatus.NOT_MET, detail))
         else:
-            checks.append(InclusionCheck(code, CheckStatus.MET, f"no {kind.value} event recorded"))
+            checks.append(_NO_EVENT[kind])
 
     if lesion.in_vertebral_body is None:
-        checks.append(
-            InclusionCheck("vertebral_body", CheckStatus.UNKNOWN, "in_vertebral_body not given")
-        )
+        checks.append(_UNKNOWN_LOCATION)
     else:
-        checks.append(
-            InclusionCheck(
-                "vertebral_body",
-                CheckStatus.MET if lesion.in_vertebral_body else CheckStatus.NOT_MET,
-                "in the vertebral body" if lesion.in_vertebral_body else "outside the body",
-            )
-        )
+        checks.append(_IN_BODY if lesion.in_vertebral_body else _OUTSIDE_BODY)
 
     if lesion.body_involvement_pct is None:
-        checks.append(
-            InclusionCheck(
-                "body_involvement", CheckStatus.UNKNOWN, "body_involvement_pct not given"
-            )
-        )
+        checks.append(_UNKNOWN_INVOLVEMENT)
     else:
         ok = lesion.body_involvement_pct <= params.max_body_involvement_pct
         checks.append(

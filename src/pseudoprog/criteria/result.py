@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol
 
 from pseudoprog.domain import Lesion, ResponseCategory, Sequence
@@ -43,24 +43,24 @@ class CriteriaParameters(Protocol):
 class Reason:
     """A rule that contributed to a decision, with its numbers spelled out.
 
-    ``rule`` is an enum member of the criteria module (its value is a stable code).
+    ``rule`` is a string enum member of the criteria module; its value is a stable code.
     """
 
-    rule: Enum
+    rule: StrEnum
     message: str
 
     @property
     def code(self) -> str:
-        return str(self.rule.value)
+        return str(self.rule)
 
     def __str__(self) -> str:
         return self.message
 
     def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+        return {"code": self.rule, "message": self.message}
 
 
-class WarningKind(Enum):
+class WarningKind(StrEnum):
     """Kinds of warnings attached to an assessment."""
 
     MISSING_BASELINE = "missing_baseline"
@@ -79,16 +79,16 @@ class Finding:
 
     @property
     def code(self) -> str:
-        return self.kind.value
+        return str(self.kind)
 
     def __str__(self) -> str:
         return self.message
 
     def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+        return {"code": self.kind, "message": self.message}
 
 
-class CheckStatus(Enum):
+class CheckStatus(StrEnum):
     """Outcome of one inclusion check."""
 
     MET = "met"
@@ -109,7 +109,7 @@ class InclusionCheck:
     detail: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"criterion": self.criterion, "status": self.status.value, "detail": self.detail}
+        return {"criterion": self.criterion, "status": self.status, "detail": self.detail}
 
 
 def _round(value: float | None, digits: int = 2) -> float | None:
@@ -154,7 +154,7 @@ class SequenceAssessment:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (dates as ISO text)."""
         return {
-            "response": None if self.category is None else self.category.value,
+            "response": self.category,
             "baseline_date": _iso(self.baseline_date),
             "baseline_mm": self.baseline_mm,
             "follow_up_count": self.follow_up_count,
@@ -231,13 +231,13 @@ class Assessment:
         return {
             "patient_id": self.lesion.patient_id,
             "lesion_id": self.lesion.lesion_id,
-            "response": self.category.value,
-            "primary_sequence": self.parameters.primary_sequence.value,
-            "deciding_sequence": None if self.sequence is None else self.sequence.value,
+            "response": self.category,
+            "primary_sequence": self.parameters.primary_sequence,
+            "deciding_sequence": self.sequence,
             "time_to_peak_weeks": _round(self.time_to_peak_weeks),
             "peak_change_mm": _round(self.peak_change_mm),
             "time_to_baseline_weeks": _round(self.time_to_baseline_weeks),
-            "per_sequence": {s.value: r.to_dict() for s, r in self.per_sequence.items()},
+            "per_sequence": {s: r.to_dict() for s, r in self.per_sequence.items()},
             "reasons": [r.to_dict() for r in self.reasons],
             "warnings": [w.to_dict() for w in self.warnings],
             "inclusion": [c.to_dict() for c in self.inclusion],

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pseudoprog.domain import (
     Event,
@@ -90,7 +92,7 @@ def _note_unknown_columns(
     table: RawTable, spec: dict[str, tuple[str, ...]], log: ProblemLog
 ) -> None:
     known = set(spec["required"]) | set(spec["optional"])
-    extra = [c for c in table.frame.columns if c not in known]
+    extra = [c for c in table.columns if c not in known]
     if extra:
         log.notice(f"{table.label}: ignored column(s) {', '.join(extra)}")
 
@@ -207,9 +209,10 @@ def _parse_measurements(
     if not table.require(MEASUREMENT_COLUMNS["required"], log):
         return None
     _note_unknown_columns(table, MEASUREMENT_COLUMNS, log)
-    ids = table.parse_text("lesion_id", log, required=True)
+    empty_ids = table.empty("lesion_id")
+    table.report(log, empty_ids, "lesion_id", "empty cell", "a value for 'lesion_id'")
     dates = table.parse_dates("date", log, required=True)
-    sequences = table.parse_enum("sequence", Sequence, log, required=True)
+    seq_codes = table.parse_enum_index("sequence", Sequence, log, required=True)
     sizes = table.parse_numbers(
         "size_mm",
         log,
@@ -222,33 +225,34 @@ def _parse_measurements(
     if lesions is None:
         return None
     first = ~pd.Series(lesions.ids).duplicated().to_numpy()  # duplicates are reported apart
-    found = pd.Index(lesions.ids[first]).get_indexer(pd.Index(ids))
-    index = np.where(found >= 0, np.flatnonzero(first)[found], -1)
-    unknown = (index < 0) & (ids != "")
+    found = pc.index_in(
+        table.column("lesion_id"), value_set=pa.array(lesions.ids[first].tolist(), pa.string())
+    )
+    found_np = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    index = np.where(found_np >= 0, np.flatnonzero(first)[found_np], -1)
     table.report(
         log,
-        unknown,
+        (index < 0) & ~empty_ids,
         "lesion_id",
         "measurement for a lesion that is not in the lesions table",
         f"a lesion_id listed in {lesions.table.label}",
     )
-    code_of = {seq: k for k, seq in enumerate(_SEQUENCES)}
-    seq_codes = np.array([-1 if s is None else code_of[s] for s in sequences], dtype=np.int64)
     days = dates.astype(np.int64)
-    valid = (index >= 0) & (seq_codes >= 0) & ~np.isnat(dates) & np.isfinite(sizes) & (sizes > 0)
-    valid &= sizes <= MAX_SIZE_MM
+    valid = (index >= 0) & (seq_codes >= 0) & ~np.isnat(dates) & np.isfinite(sizes)
+    valid &= (sizes > 0) & (sizes <= MAX_SIZE_MM)
     rows = np.flatnonzero(valid)
     order = rows[np.lexsort((days[rows], seq_codes[rows], index[rows]))]
     les, seq, day, size = index[order], seq_codes[order], days[order], sizes[order]
     same = (les[1:] == les[:-1]) & (seq[1:] == seq[:-1]) & (day[1:] == day[:-1])
     conflict = same & (size[1:] != size[:-1])
-    for k in np.flatnonzero(conflict):
+    for k in np.flatnonzero(conflict).tolist():
         a, b = sorted((int(order[k]), int(order[k + 1])))
         log.add(
             Problem(
                 table.label,
-                f"lesion {ids[a]} has two different {_SEQUENCES[seq[k]].value} sizes on "
-                f"{dates[a]} (row {a + 2}: {sizes[a]:g} mm, row {b + 2}: {sizes[b]:g} mm)",
+                f"lesion {lesions.ids[les[k]]} has two different {_SEQUENCES[seq[k]].value} "
+                f"sizes on {dates[a]} (row {a + 2}: {sizes[a]:g} mm, row {b + 2}: "
+                f"{sizes[b]:g} mm)",
                 expected="one size per lesion, date and sequence: delete or correct one row",
                 row=b + 2,
                 column="size_mm",
@@ -263,7 +267,7 @@ def _parse_measurements(
         )
         keep = np.concatenate(([True], ~identical))
         les, seq, day, size = les[keep], seq[keep], day[keep], size[keep]
-    return {"lesion": les, "sequence": seq, "day": day, "size": size, "all_index": index}
+    return {"lesion": les, "sequence": seq, "day": day, "size": size}
 
 
 def _check_baselines(lesions: _Lesions, parsed: dict[str, Any] | None, log: ProblemLog) -> None:
@@ -346,7 +350,10 @@ def _build_histories(
     les_list, seq_list = les.tolist(), seq.tolist()
     for a, b in zip(starts, ends, strict=True):
         sequence = _SEQUENCES[seq_list[a]]
-        series[les_list[a]][sequence] = SizeSeries(sequence, tuple(dates[a:b]), tuple(sizes[a:b]))
+        # sorted by date and de-duplicated above, so the dates strictly increase
+        series[les_list[a]][sequence] = SizeSeries.from_sorted(
+            sequence, tuple(dates[a:b]), tuple(sizes[a:b])
+        )
     by_patient: dict[str, list[Event]] = defaultdict(list)
     for event in sorted(events, key=lambda e: e.date):
         by_patient[event.patient_id].append(event)

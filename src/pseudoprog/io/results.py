@@ -1,4 +1,10 @@
-"""Writing classification results as JSON or CSV (one contract for the CLI and the API)."""
+"""Writing classification results as JSON or CSV (one contract for the CLI and the API).
+
+The JSON document is ``{"parameters", "as_of", "notices", "lesions"}``; the CSV has one row
+per lesion with :data:`CSV_COLUMNS`. Both are assembled from per-lesion pieces, so that a
+registry can be serialised in chunks on several processes (:mod:`pseudoprog.io.bulk`) with
+exactly the same output.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,15 @@ from typing import Any
 from pseudoprog.criteria.result import Assessment, CriteriaParameters
 from pseudoprog.domain import Sequence
 
-__all__ = ["CSV_COLUMNS", "assessments_to_csv", "assessments_to_json", "classification_document"]
+__all__ = [
+    "CSV_COLUMNS",
+    "assessments_to_csv",
+    "assessments_to_json",
+    "classification_document",
+    "csv_rows",
+    "json_document",
+    "json_lesions",
+]
 
 #: Columns of the CSV output, one row per lesion.
 CSV_COLUMNS = (
@@ -25,10 +39,12 @@ CSV_COLUMNS = (
     "time_to_peak_weeks",
     "peak_change_mm",
     "time_to_baseline_weeks",
-    *(f"{s.value}_response" for s in Sequence),
+    *(f"{s}_response" for s in Sequence),
     "reasons",
     "warnings",
 )
+
+_SEPARATORS = (",", ":")
 
 
 def classification_document(
@@ -38,13 +54,40 @@ def classification_document(
     as_of: date | None = None,
     notices: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The JSON document: ``{"parameters", "as_of", "notices", "lesions"}``."""
+    """The JSON document as Python objects."""
     return {
         "parameters": parameters.to_dict(),
         "as_of": None if as_of is None else as_of.isoformat(),
         "notices": list(notices),
         "lesions": [a.to_dict() for a in assessments],
     }
+
+
+def json_lesions(assessments: Iterable[Assessment]) -> str:
+    """The lesion objects as JSON, comma-separated (the inside of the ``lesions`` array)."""
+    return ",".join(
+        json.dumps(a.to_dict(), allow_nan=False, separators=_SEPARATORS) for a in assessments
+    )
+
+
+def json_document(
+    lesion_chunks: Iterable[str],
+    *,
+    parameters: CriteriaParameters,
+    as_of: date | None = None,
+    notices: Iterable[str] = (),
+) -> str:
+    """Assemble the JSON document from chunks made by :func:`json_lesions`."""
+    head = json.dumps(
+        {
+            "parameters": parameters.to_dict(),
+            "as_of": None if as_of is None else as_of.isoformat(),
+            "notices": list(notices),
+        },
+        separators=_SEPARATORS,
+    )
+    body = ",".join(chunk for chunk in lesion_chunks if chunk)
+    return f'{head[:-1]},"lesions":[{body}]}}\n'
 
 
 def assessments_to_json(
@@ -54,40 +97,49 @@ def assessments_to_json(
     as_of: date | None = None,
     notices: Iterable[str] = (),
 ) -> str:
-    """Serialize results as one JSON object (see :func:`classification_document`)."""
-    document = classification_document(
-        assessments, parameters=parameters, as_of=as_of, notices=notices
+    """Serialize results as one compact JSON object (see :func:`classification_document`)."""
+    return json_document(
+        [json_lesions(assessments)], parameters=parameters, as_of=as_of, notices=notices
     )
-    return json.dumps(document, indent=1, allow_nan=False) + "\n"
 
 
 def _cell(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def assessments_to_csv(assessments: Iterable[Assessment]) -> str:
-    """Serialize results as CSV text with :data:`CSV_COLUMNS`."""
+def csv_rows(assessments: Iterable[Assessment]) -> str:
+    """CSV rows (no header) for the lesions, in :data:`CSV_COLUMNS` order."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
     for a in assessments:
         per = a.per_sequence
+        by_sequence = []
+        for s in Sequence:
+            r = per.get(s)
+            by_sequence.append("" if r is None or r.category is None else str(r.category))
         writer.writerow(
             (
                 a.lesion.patient_id,
                 a.lesion.lesion_id,
-                a.category.value,
-                a.parameters.primary_sequence.value,
-                "" if a.sequence is None else a.sequence.value,
+                str(a.category),
+                str(a.parameters.primary_sequence),
+                "" if a.sequence is None else str(a.sequence),
                 _cell(a.time_to_peak_weeks),
                 _cell(a.peak_change_mm),
                 _cell(a.time_to_baseline_weeks),
-                *(
-                    "" if s not in per or per[s].category is None else per[s].category.value  # type: ignore[union-attr]
-                    for s in Sequence
-                ),
+                *by_sequence,
                 " | ".join(r.message for r in a.reasons),
                 " | ".join(w.message for w in a.warnings),
             )
         )
     return buffer.getvalue()
+
+
+def csv_header() -> str:
+    """The CSV header line."""
+    return ",".join(CSV_COLUMNS) + "\n"
+
+
+def assessments_to_csv(assessments: Iterable[Assessment]) -> str:
+    """Serialize results as CSV text with :data:`CSV_COLUMNS`."""
+    return csv_header() + csv_rows(assessments)

@@ -12,6 +12,7 @@ import csv
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +20,9 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from pseudoprog.domain import normalize_token
 from pseudoprog.errors import InputValidationError, Problem
@@ -78,42 +82,50 @@ class TableSource:
 
 @dataclass
 class RawTable:
-    """A table as read: text cells (``""`` when empty) and lower-cased column names."""
+    """A table as read: trimmed text cells (``""`` when empty), lower-cased column names.
+
+    Columns are Arrow string arrays, so that registries of millions of rows are parsed with
+    vectorised kernels; only bad cells are looked at one by one.
+    """
 
     source: TableSource
-    frame: pd.DataFrame
+    table: pa.Table
 
     @property
     def label(self) -> str:
         return self.source.label
 
+    @property
+    def columns(self) -> list[str]:
+        return list(self.table.column_names)
+
     def __len__(self) -> int:
-        return len(self.frame)
+        return int(self.table.num_rows)
 
     def has(self, column: str) -> bool:
-        return column in self.frame.columns
+        return column in self.table.column_names
 
-    def rows(self, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
-        """Spreadsheet row numbers of the rows selected by ``mask``."""
-        return np.flatnonzero(mask) + 2
+    def column(self, column: str) -> pa.Array:
+        """The text of a column (empty strings for a missing optional column)."""
+        if column not in self.table.column_names:
+            return pa.array([""], pa.string()).take(np.zeros(len(self), dtype=np.int64))
+        return self.table.column(column).combine_chunks()
 
-    def text(self, column: str) -> pd.Series[str]:
-        """The stripped text of a column (empty strings for a missing optional column)."""
-        if column not in self.frame.columns:
-            return pd.Series([""] * len(self.frame), dtype=object)
-        return self.frame[column]
+    def empty(self, column: str) -> npt.NDArray[np.bool_]:
+        """Which cells of a column are empty."""
+        return np.asarray(pc.equal(self.column(column), "").to_numpy(zero_copy_only=False))
 
     def require(self, columns: Iterable[str], log: ProblemLog) -> bool:
         """Check that the required columns are present; report each missing one."""
-        present = set(self.frame.columns)
-        missing = [c for c in columns if c not in present]
+        wanted = list(columns)
+        missing = [c for c in wanted if not self.has(c)]
         for column in missing:
             log.add(
                 Problem(
                     self.label,
                     f"required column '{column}' is missing",
-                    expected=f"a header row with the columns {', '.join(columns)} "
-                    f"(found: {', '.join(self.frame.columns) or 'none'})",
+                    expected=f"a header row with the columns {', '.join(wanted)} "
+                    f"(found: {', '.join(self.columns) or 'none'})",
                     column=column,
                 )
             )
@@ -130,16 +142,17 @@ class RawTable:
         """Add one problem per row selected by ``mask``, quoting the cell."""
         if not mask.any():
             return
-        cells = self.text(column).to_numpy()
-        for index in np.flatnonzero(mask):
+        rows = np.flatnonzero(mask)
+        cells = self.column(column).take(pa.array(rows)).to_pylist()
+        for index, cell in zip(rows.tolist(), cells, strict=True):
             log.add(
                 Problem(
                     self.label,
                     message,
                     expected=expected,
-                    row=int(index) + 2,
+                    row=index + 2,
                     column=column,
-                    value=str(cells[index]),
+                    value=str(cell),
                 )
             )
 
@@ -147,7 +160,7 @@ class RawTable:
 
     def parse_text(self, column: str, log: ProblemLog, *, required: bool) -> npt.NDArray[Any]:
         """Text cells as an object array; empty required cells are reported."""
-        values = self.text(column).to_numpy(dtype=object)
+        values = np.asarray(self.column(column).to_numpy(zero_copy_only=False), dtype=object)
         if required:
             self.report(log, values == "", column, "empty cell", f"a value for '{column}'")
         return values
@@ -159,16 +172,16 @@ class RawTable:
 
         Accepted: ``YYYY-MM-DD`` text (a time of midnight may follow), or a workbook date.
         Day-first or month-first text such as ``03/04/2012`` is rejected because it is
-        ambiguous.
+        ambiguous, and so are impossible dates such as ``2010-02-30``.
         """
-        cells = self.text(column)
-        empty = (cells == "").to_numpy()
-        texts = cells.astype(str)
-        well_formed = texts.str.match(_DATE_TEXT).to_numpy(dtype=bool)
-        candidates = texts.str.slice(0, 10).to_numpy(dtype=object)
-        candidates[~well_formed] = None
-        parsed = pd.to_datetime(pd.Series(candidates), format="%Y-%m-%d", errors="coerce")
-        values: npt.NDArray[np.datetime64] = np.asarray(parsed, dtype="datetime64[D]")
+        cells = self.column(column)
+        empty = self.empty(column)
+        nullable = pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), cells)
+        try:  # fast path: every cell is strict ISO text (Arrow rejects 2010-02-30 here)
+            parsed = pc.cast(nullable, pa.date32())
+            values = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            values = _dates_one_by_one(cells.to_pylist())
         bad = ~empty & np.isnat(values)
         self.report(log, bad, column, "not a valid date", "a date written as YYYY-MM-DD")
         if required:
@@ -188,13 +201,18 @@ class RawTable:
         integer: bool = False,
     ) -> npt.NDArray[np.float64]:
         """Numbers as float64 (NaN when empty or bad); bad and out-of-range cells reported."""
-        cells = self.text(column)
-        empty = (cells == "").to_numpy()
-        raw = cells.to_numpy(dtype=object)
-        raw[empty] = None
-        values: npt.NDArray[np.float64] = np.asarray(
-            pd.to_numeric(pd.Series(raw), errors="coerce"), dtype=np.float64
-        )
+        cells = self.column(column)
+        empty = self.empty(column)
+        nullable = pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), cells)
+        try:
+            values = np.asarray(
+                pc.cast(nullable, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            values = np.asarray(
+                pd.to_numeric(pd.Series(nullable.to_pylist(), dtype=object), errors="coerce"),
+                dtype=np.float64,
+            )
         what = "a whole number" if integer else "a number"
         if unit:
             what += f" in {unit}"
@@ -217,6 +235,41 @@ class RawTable:
             self.report(log, high, column, "value too large", f"{what} of at most {maximum:g}")
         return values
 
+    def parse_enum_index(
+        self,
+        column: str,
+        enum: type[E],
+        log: ProblemLog,
+        *,
+        required: bool,
+        lookup: Mapping[str, E] | None = None,
+    ) -> npt.NDArray[np.int64]:
+        """Position of each cell's member in ``list(enum)`` (-1 when empty or unknown).
+
+        Matching ignores case, spaces, dashes, underscores, dots and slashes, and accepts the
+        enum's aliases (``lookup``, by default ``enum.lookup()`` when it has one). Unknown
+        spellings are reported.
+        """
+        table = _enum_lookup(enum) if lookup is None else lookup
+        members = list(enum)
+        cells = self.column(column)
+        uniques = pc.unique(cells)
+        positions = np.array(
+            [
+                members.index(table[key]) if (key := normalize_token(str(u))) in table else -1
+                for u in uniques.to_pylist()
+            ],
+            dtype=np.int64,
+        )
+        codes = np.asarray(pc.index_in(cells, value_set=uniques).to_numpy(zero_copy_only=False))
+        index = positions[codes.astype(np.int64)]
+        empty = self.empty(column)
+        accepted = ", ".join(str(m.value) for m in enum)
+        self.report(log, ~empty & (index < 0), column, f"unknown {column}", f"one of {accepted}")
+        if required:
+            self.report(log, empty, column, "empty cell", f"one of {accepted}")
+        return index
+
     def parse_enum(
         self,
         column: str,
@@ -226,34 +279,34 @@ class RawTable:
         required: bool,
         lookup: Mapping[str, E] | None = None,
     ) -> npt.NDArray[Any]:
-        """Enum members (``None`` when empty or unknown); unknown spellings reported.
-
-        Matching ignores case, spaces, dashes, underscores, dots and slashes, and accepts the
-        enum's aliases (``lookup``, by default ``enum.lookup()`` when it has one).
-        """
-        table = _enum_lookup(enum) if lookup is None else lookup
-        cells = self.text(column)
-        uniques = pd.unique(cells.to_numpy(dtype=object))
-        mapping = {u: table.get(normalize_token(str(u))) for u in uniques if u != ""}
-        values = cells.map(mapping).to_numpy(dtype=object)
-        empty = (cells == "").to_numpy()
-        unknown = ~empty & pd.isna(values)
-        accepted = ", ".join(str(m.value) for m in enum)
-        self.report(log, unknown, column, f"unknown {column}", f"one of {accepted}")
-        if required:
-            self.report(log, empty, column, "empty cell", f"one of {accepted}")
-        values[pd.isna(values)] = None
-        return values
+        """Enum members, or ``None`` when empty or unknown (see :meth:`parse_enum_index`)."""
+        index = self.parse_enum_index(column, enum, log, required=required, lookup=lookup)
+        members = np.array([*enum, None], dtype=object)
+        return np.asarray(members[index], dtype=object)  # -1 picks the trailing None
 
     def parse_bools(self, column: str, log: ProblemLog) -> npt.NDArray[Any]:
         """``True``/``False``/``None`` from yes/no, true/false, 1/0 cells."""
-        cells = self.text(column).astype(str).str.upper()
-        values = np.full(len(cells), None, dtype=object)
-        values[cells.isin(_TRUE).to_numpy()] = True
-        values[cells.isin(_FALSE).to_numpy()] = False
-        bad = (cells != "").to_numpy() & (values == None)  # noqa: E711 - elementwise
+        cells = [str(c).upper() for c in self.column(column).to_pylist()]
+        parsed = [True if c in _TRUE else False if c in _FALSE else None for c in cells]
+        values = np.array(parsed, dtype=object)
+        bad = np.array([c != "" and v is None for c, v in zip(cells, parsed, strict=True)])
         self.report(log, bad, column, "not a yes/no value", "true/false, yes/no or 1/0")
         return values
+
+
+def _dates_one_by_one(cells: list[str]) -> npt.NDArray[np.datetime64]:
+    """Parse cells one by one (when some cell is not strict ISO): NaT where invalid.
+
+    Accepts ISO dates with an optional midnight time, as spreadsheets export them.
+    """
+    values = np.full(len(cells), np.datetime64("NaT"), dtype="datetime64[D]")
+    for index, text in enumerate(cells):
+        if _DATE_TEXT.match(text):
+            try:
+                values[index] = np.datetime64(date.fromisoformat(text[:10]), "D")
+            except ValueError:
+                continue
+    return values
 
 
 def _enum_lookup(enum: type[E]) -> Mapping[str, E]:
@@ -263,19 +316,11 @@ def _enum_lookup(enum: type[E]) -> Mapping[str, E]:
     return {normalize_token(str(m.value)): m for m in enum}
 
 
-def _normalize_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    frame.columns = [str(c).strip().lower().replace(" ", "_") for c in frame.columns]
-    return frame
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
+def _read_csv(path: Path) -> pa.Table:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         header = next(csv.reader(handle), [])
     if not header:
-        return pd.DataFrame()
+        return pa.table({})
     table = pacsv.read_csv(
         path,
         read_options=pacsv.ReadOptions(encoding="utf8"),
@@ -285,38 +330,40 @@ def _read_csv(path: Path) -> pd.DataFrame:
             quoted_strings_can_be_null=False,
         ),
     )
-    import pyarrow.compute as pc
-
-    trimmed = pa.table(
+    return pa.table(
         [pc.utf8_trim_whitespace(col) for col in table.columns],
         names=[str(c).lstrip("\ufeff") for c in table.column_names],
     )
-    frame: pd.DataFrame = trimmed.to_pandas()
-    return frame
 
 
-def _stringify(frame: pd.DataFrame) -> pd.DataFrame:
-    """Turn workbook cells into text the parsers read (dates as ISO, numbers as repr)."""
+def _normalize_names(table: pa.Table) -> pa.Table:
+    names = [str(c).strip().lower().replace(" ", "_") for c in table.column_names]
+    return table.rename_columns(names)
+
+
+def _stringify(frame: pd.DataFrame) -> pa.Table:
+    """Turn workbook cells into text the parsers read (dates as ISO, whole floats as ints)."""
 
     def cell(value: Any) -> str:
         if value is None or (isinstance(value, float) and np.isnan(value)):
             return ""
-        if isinstance(value, pd.Timestamp):
+        if isinstance(value, pd.Timestamp | datetime):
+            return value.date().isoformat() if value.time() == time(0) else value.isoformat()
+        if isinstance(value, date):
             return value.isoformat()
-        if hasattr(value, "isoformat"):
-            return str(value.isoformat())
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value).strip()
 
-    return frame.map(cell) if len(frame.columns) else frame
+    columns = {str(name): [cell(v) for v in frame[name].tolist()] for name in frame.columns}
+    return pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
 
 
-def _as_table(source: TableSource, frame: pd.DataFrame, log: ProblemLog) -> RawTable | None:
-    if frame.columns.empty or len(frame) == 0:
+def _as_table(source: TableSource, table: pa.Table, log: ProblemLog) -> RawTable | None:
+    if table.num_columns == 0 or table.num_rows == 0:
         log.add(Problem(source.label, "the table is empty", expected="a header row and data rows"))
         return None
-    return RawTable(source, frame.reset_index(drop=True))
+    return RawTable(source, _normalize_names(table))
 
 
 @dataclass(frozen=True)
@@ -324,7 +371,7 @@ class Workbook:
     """The sheets of an Excel workbook, read once, keyed by lower-cased sheet name."""
 
     path: Path
-    sheets: Mapping[str, pd.DataFrame]
+    sheets: Mapping[str, pa.Table]
 
     def table(self, name: str, log: ProblemLog) -> RawTable | None:
         """The sheet ``name`` (case-insensitive) as a table; a problem when it is absent."""
@@ -358,7 +405,7 @@ def read_workbook(path: str | Path, log: ProblemLog) -> Workbook | None:
             )
         )
         return None
-    sheets = {name.strip().lower(): _normalize_columns(_stringify(df)) for name, df in raw.items()}
+    sheets = {name.strip().lower(): _stringify(df) for name, df in raw.items()}
     return Workbook(path, sheets)
 
 
@@ -379,7 +426,7 @@ def read_table(path: str | Path, log: ProblemLog) -> RawTable | None:
         log.add(Problem(str(path), "file not found", expected="the path of an existing CSV file"))
         return None
     try:
-        frame = _normalize_columns(_read_csv(path))
+        table = _read_csv(path)
     except Exception as exc:  # any parser failure becomes a problem, never a traceback
         log.add(
             Problem(
@@ -389,4 +436,4 @@ def read_table(path: str | Path, log: ProblemLog) -> RawTable | None:
             )
         )
         return None
-    return _as_table(source, frame, log)
+    return _as_table(source, table, log)
