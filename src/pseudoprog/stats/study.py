@@ -437,13 +437,16 @@ def _time_analyses(
     elif not any(r.opp_event for r in records):
         not_computed["logrank_fraction"] = "no OPP event: the log-rank test is not defined"
     else:
-        out["logrank"] = logrank_test(
-            [r.weeks for r in single],
-            [r.opp_event for r in single],
-            [r.weeks for r in multi],
-            [r.opp_event for r in multi],
-            groups=(_SINGLE, _MULTI),
-        )
+        try:
+            out["logrank"] = logrank_test(
+                [r.weeks for r in single],
+                [r.opp_event for r in single],
+                [r.weeks for r in multi],
+                [r.opp_event for r in multi],
+                groups=(_SINGLE, _MULTI),
+            )
+        except ParameterError as exc:
+            not_computed["logrank_fraction"] = str(exc)
     if records:
         durations = [r.weeks for r in records]
         causes = [r.outcome.value for r in records]

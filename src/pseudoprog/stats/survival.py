@@ -253,6 +253,22 @@ class LogRankTest:
         }
 
 
+def _informative(
+    durations_a: Seq[float],
+    events_a: Seq[bool | int],
+    durations_b: Seq[float],
+    events_b: Seq[bool | int],
+) -> bool:
+    """Whether some event time contributes variance to the log-rank statistic."""
+    pairs = [*zip(durations_a, events_a, strict=True), *zip(durations_b, events_b, strict=True)]
+    for t in {d for d, e in pairs if e}:
+        n_a, n_b = number_at_risk(durations_a, t), number_at_risk(durations_b, t)
+        failed = sum(1 for d, e in pairs if e and d == t)
+        if n_a and n_b and failed < n_a + n_b:
+            return True
+    return False
+
+
 def logrank_test(
     durations_a: Seq[float],
     events_a: Seq[bool | int],
@@ -276,6 +292,11 @@ def logrank_test(
     n_events = (sum(bool(e) for e in events_a), sum(bool(e) for e in events_b))
     if sum(n_events) == 0:
         raise ParameterError("no event in either group: the log-rank test is not defined")
+    if not _informative(durations_a, events_a, durations_b, events_b):
+        raise ParameterError(
+            "no event occurred while both groups had lesions at risk (and some of them "
+            "event-free): the log-rank test is not defined"
+        )
     result = _lifelines_logrank(
         list(durations_a),
         list(durations_b),
