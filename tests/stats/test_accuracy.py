@@ -93,7 +93,8 @@ def test_summary_and_json() -> None:
     assert "optimistic" in acc.summary()
     doc = acc.to_dict()
     assert doc["threshold_source"] == "youden"
-    assert doc["roc_curve"]["fpr"][0] == 0.0 and doc["roc_curve"]["tpr"][-1] == 1.0
+    assert doc["roc_curve"]["fpr"][0] == 0.0
+    assert doc["roc_curve"]["tpr"][-1] == 1.0
 
 
 @pytest.mark.parametrize(

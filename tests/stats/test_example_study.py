@@ -21,12 +21,15 @@ def test_every_analysis_runs(example_study: StudyResult) -> None:
     s = example_study
     assert s.has_measurements
     assert dict(s.not_computed) == {}
-    assert s.fisher is not None and s.logrank is not None
+    assert s.fisher is not None
+    assert s.logrank is not None
     assert [c.label for c in s.kaplan_meier] == ["single fraction", "multiple fractions"]
     assert [c.label for c in s.incidence] == ["OPP", "PD"]
-    assert len(s.cox) == 5 and s.time_course is not None
+    assert len(s.cox) == 5
+    assert s.time_course is not None
     assert len(s.trajectories) == 37 * 3
-    assert s.agreement is not None and s.agreement.agreeing == 37  # classifier = Table 1
+    assert s.agreement is not None
+    assert s.agreement.agreeing == 37
 
 
 def test_synthetic_sections_are_marked(example_study: StudyResult) -> None:
@@ -76,7 +79,8 @@ def test_events_are_first_enlarged_studies(example_study: StudyResult) -> None:
 
 def test_time_course_on_t1_reproduces_the_paper(example_study: StudyResult) -> None:
     tc = example_study.time_course
-    assert tc is not None and tc.n_lesions == 5
+    assert tc is not None
+    assert tc.n_lesions == 5
     t1 = tc.sequence(Sequence.T1)
     assert t1 is not None
     peak = t1.time_to_peak_weeks
@@ -95,7 +99,8 @@ def test_time_course_on_t1_reproduces_the_paper(example_study: StudyResult) -> N
     # "One lesion each on T2WI and postcontrast images did not return to baseline size"
     for seq in (Sequence.T2FS, Sequence.T1C):
         course = tc.sequence(seq)
-        assert course is not None and course.never_returned == 1
+        assert course is not None
+        assert course.never_returned == 1
 
 
 def test_json_is_strict_and_complete(example_study: StudyResult) -> None:
@@ -146,7 +151,8 @@ def test_short_follow_up_is_excluded_and_listed() -> None:
     assert s.inclusion.excluded[0].lesion_id == "L3"
     assert s.n_lesions == 2
     kept = run_study(lesions, histories=histories, apply_exclusions=False)
-    assert kept.n_lesions == 3 and not kept.inclusion.applied
+    assert kept.n_lesions == 3
+    assert not kept.inclusion.applied
 
 
 def test_missing_responses_without_measurements_raise() -> None:
@@ -160,7 +166,8 @@ def test_missing_responses_without_measurements_raise() -> None:
 def test_single_fractionation_leaves_fisher_out(table1_cohort: Cohort) -> None:
     single = [x for x in table1_cohort.lesions if x.treatment.single_fraction]
     s = run_study(single)
-    assert s.fisher is None and "same fractionation" in s.not_computed["fisher_fraction_opp"]
+    assert s.fisher is None
+    assert "same fractionation" in s.not_computed["fisher_fraction_opp"]
     assert s.to_dict()["fisher_fraction_opp"] is None
 
 

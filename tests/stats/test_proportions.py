@@ -71,7 +71,9 @@ def test_proportion_fields_and_text() -> None:
 
 def test_zero_denominator_gives_no_estimate() -> None:
     p = proportion(0, 0)
-    assert p.estimate is None and p.ci_low is None and p.ci_high is None
+    assert p.estimate is None
+    assert p.ci_low is None
+    assert p.ci_high is None
     assert p.to_dict()["estimate"] is None
 
 
