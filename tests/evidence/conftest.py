@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from pseudoprog.cli import _register, app
 from pseudoprog.domain import Lesion, LesionHistory, Sequence, Site, SizeSeries, Treatment
 from pseudoprog.evidence import ModelParameters
 from pseudoprog.io.cohort import Cohort, load_cohort
@@ -32,6 +35,18 @@ def histories(cohort: Cohort) -> dict[str, LesionHistory]:
 def fast() -> ModelParameters:
     """Fewer Monte Carlo draws, for tests that compute many estimates."""
     return ModelParameters(draws=4000)
+
+
+@pytest.fixture(scope="session")
+def cli() -> Callable[..., object]:
+    """Invoke the ``pseudoprog`` typer application in-process."""
+    _register()
+    runner = CliRunner()
+
+    def _invoke(*args: str | Path) -> object:
+        return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+    return _invoke
 
 
 def history(
