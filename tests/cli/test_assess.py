@@ -223,3 +223,26 @@ def test_bad_option(run: Any, example_dir: Path) -> None:
     assert done.returncode == 2
     assert "draws must be at least 100" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_workbook_with_an_evidence_sheet(cli: Any, example_dir: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    book = tmp_path / "cohort.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        for name in ("lesions", "measurements", "events"):
+            pd.read_csv(example_dir / f"{name}.csv", dtype=str).to_excel(
+                writer, sheet_name=name, index=False
+            )
+        pd.DataFrame(
+            {
+                "lesion_id": ["P04-T12"],
+                "date": ["2009-05-21"],
+                "kind": ["dce_vp_change_pct"],
+                "value": [-45],
+            }
+        ).to_excel(writer, sheet_name="evidence", index=False)
+    result = cli("assess", "--workbook", book, "--as-of", "2009-06-01", "--format", "json")
+    assert result.exit_code == 0, result.output
+    p04 = lesion(json.loads(result.stdout), "P04-T12")
+    assert p04["probability_pseudoprogression"]["estimate"] == pytest.approx(0.9375, abs=1e-4)
