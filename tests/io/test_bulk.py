@@ -51,12 +51,14 @@ def test_workers_give_the_serial_output(
     )
     results = assess_many(histories, as_of=as_of, params=params)
     if output_format is SerialFormat.JSON:
-        serial = assessments_to_json(results, parameters=params, as_of=as_of, notices=["a note"])
+        serial = assessments_to_json(
+            results, parameters=params, as_of=as_of, notices=["a note"]
+        ).encode()
         document = json.loads(parallel)
         assert len(document["lesions"]) == 200
         assert {x["response"] for x in document["lesions"]} == {"SD", "OPP", "PD", "PR"}
     else:
-        serial = assessments_to_csv(results)
+        serial = assessments_to_csv(results).encode()
     assert parallel == serial
 
 

@@ -112,6 +112,10 @@ class InclusionCheck:
         return {"criterion": self.criterion, "status": self.status, "detail": self.detail}
 
 
+#: Plain-text keys for JSON (some encoders accept only exact ``str`` keys).
+_KEY = {s: s.value for s in Sequence}
+
+
 def _round(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
@@ -237,7 +241,7 @@ class Assessment:
             "time_to_peak_weeks": _round(self.time_to_peak_weeks),
             "peak_change_mm": _round(self.peak_change_mm),
             "time_to_baseline_weeks": _round(self.time_to_baseline_weeks),
-            "per_sequence": {s: r.to_dict() for s, r in self.per_sequence.items()},
+            "per_sequence": {_KEY[s]: r.to_dict() for s, r in self.per_sequence.items()},
             "reasons": [r.to_dict() for r in self.reasons],
             "warnings": [w.to_dict() for w in self.warnings],
             "inclusion": [c.to_dict() for c in self.inclusion],

@@ -65,16 +65,16 @@ def available_cores() -> int:
 _JOB: dict[str, Any] = {}
 
 
-def _serialize(histories: Seq[LesionHistory], start: int, stop: int) -> str:
+def _serialize(histories: Seq[LesionHistory], start: int, stop: int) -> bytes:
     params: Amini2016Parameters = _JOB["params"]
     as_of: date | None = _JOB["as_of"]
     results = [assess(h, as_of=as_of, params=params) for h in histories[start:stop]]
     if _JOB["format"] is SerialFormat.JSON:
         return json_lesions(results)
-    return csv_rows(results)
+    return csv_rows(results).encode("utf-8")
 
 
-def _worker(bounds: tuple[int, int]) -> str:
+def _worker(bounds: tuple[int, int]) -> bytes:
     with paused_gc():
         return _serialize(_JOB["histories"], *bounds)
 
@@ -87,8 +87,8 @@ def classify_serialized(
     output_format: SerialFormat = SerialFormat.JSON,
     notices: Seq[str] = (),
     jobs: int | None = None,
-) -> str:
-    """Classify every lesion and return the JSON or CSV text.
+) -> bytes:
+    """Classify every lesion and return the JSON or CSV text, UTF-8 encoded.
 
     Parameters
     ----------
@@ -106,8 +106,8 @@ def classify_serialized(
 
     Returns
     -------
-    str
-        The same text as the serial functions of :mod:`pseudoprog.io.results`.
+    bytes
+        The same text as the serial functions of :mod:`pseudoprog.io.results`, as UTF-8.
     """
     if jobs is not None and jobs < 1:
         raise ParameterError(f"jobs must be at least 1, got {jobs}")
@@ -132,5 +132,5 @@ def classify_serialized(
                 gc.unfreeze()
                 _JOB.clear()
     if output_format is SerialFormat.CSV:
-        return csv_header() + "".join(chunks)
+        return csv_header().encode("utf-8") + b"".join(chunks)
     return json_document(chunks, parameters=params, as_of=as_of, notices=notices)

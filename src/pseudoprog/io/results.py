@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable
 from collections.abc import Sequence as Seq
 from datetime import date
 from typing import Any
+
+import orjson
 
 from pseudoprog.criteria.result import Assessment, CriteriaParameters
 from pseudoprog.domain import Sequence
@@ -44,8 +45,6 @@ CSV_COLUMNS = (
     "warnings",
 )
 
-_SEPARATORS = (",", ":")
-
 
 def classification_document(
     assessments: Seq[Assessment],
@@ -63,31 +62,28 @@ def classification_document(
     }
 
 
-def json_lesions(assessments: Iterable[Assessment]) -> str:
-    """The lesion objects as JSON, comma-separated (the inside of the ``lesions`` array)."""
-    return ",".join(
-        json.dumps(a.to_dict(), allow_nan=False, separators=_SEPARATORS) for a in assessments
-    )
+def json_lesions(assessments: Iterable[Assessment]) -> bytes:
+    """The lesion objects as UTF-8 JSON, comma-separated (the inside of ``lesions``)."""
+    return b",".join(orjson.dumps(a.to_dict()) for a in assessments)
 
 
 def json_document(
-    lesion_chunks: Iterable[str],
+    lesion_chunks: Iterable[bytes],
     *,
     parameters: CriteriaParameters,
     as_of: date | None = None,
     notices: Iterable[str] = (),
-) -> str:
-    """Assemble the JSON document from chunks made by :func:`json_lesions`."""
-    head = json.dumps(
+) -> bytes:
+    """Assemble the UTF-8 JSON document from chunks made by :func:`json_lesions`."""
+    head = orjson.dumps(
         {
             "parameters": parameters.to_dict(),
             "as_of": None if as_of is None else as_of.isoformat(),
             "notices": list(notices),
-        },
-        separators=_SEPARATORS,
+        }
     )
-    body = ",".join(chunk for chunk in lesion_chunks if chunk)
-    return f'{head[:-1]},"lesions":[{body}]}}\n'
+    body = b",".join(chunk for chunk in lesion_chunks if chunk)
+    return head[:-1] + b',"lesions":[' + body + b"]}\n"
 
 
 def assessments_to_json(
@@ -98,9 +94,10 @@ def assessments_to_json(
     notices: Iterable[str] = (),
 ) -> str:
     """Serialize results as one compact JSON object (see :func:`classification_document`)."""
-    return json_document(
+    document = json_document(
         [json_lesions(assessments)], parameters=parameters, as_of=as_of, notices=notices
     )
+    return document.decode("utf-8")
 
 
 def _cell(value: float | None) -> str:
