@@ -25,6 +25,11 @@ demo: $(STAMP)
 		--format json --output $(OUT)/classification.json
 	@echo
 	@echo "Classification written to $(OUT)/classification.json"
+	$(BIN)/pseudoprog study --lesions $(EXAMPLE)/lesions.csv \
+		--measurements $(EXAMPLE)/measurements.csv --events $(EXAMPLE)/events.csv \
+		--synthetic measurements --synthetic events --output $(OUT)/study
+	@echo
+	@echo "Study report (synthetic histories on Table 1 of Amini et al. 2016): $(OUT)/study/report.html"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
