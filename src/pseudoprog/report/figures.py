@@ -121,16 +121,17 @@ def time_course_figure(
         ax.set_xlim(min(-4.0, min(min(t.weeks) for t in chosen) - 1), last + 4)
         _week_ticks(ax, last)
     axes[0].set_ylabel("Change from baseline (mm)")
-    handles, labels = axes[0].get_legend_handles_labels()
-    unique = dict(zip(labels, handles, strict=True))
+    unique: dict[str, Any] = {}
+    for ax in axes:
+        handles, labels = ax.get_legend_handles_labels()
+        unique.update(zip(labels, handles, strict=True))
     fig.legend(
         unique.values(),
         unique.keys(),
-        loc="outside right center",
+        loc="outside lower center",
         fontsize=8,
         frameon=False,
-        title=f"{response.value} lesion",
-        title_fontsize=8,
+        ncols=min(len(unique), 7),
     )
     return _png(fig)
 

@@ -14,13 +14,7 @@ from pseudoprog.stats.summaries import Count, MeanSummary
 __all__ = ["build_sections", "header", "synthetic_notice"]
 
 _LANDMARKS = (13.0, 26.0, 52.0)
-_COX_LABELS = {
-    "age": "Age",
-    "dose_gy": "Radiation dose",
-    "radiosensitive": "Tumour radiosensitivity",
-    "thoracic": "Location",
-    "single_fraction": "Fractionation",
-}
+
 _INPUT_NAMES = {
     StudyInput.LESIONS: "lesions",
     StudyInput.MEASUREMENTS: "measurements",
@@ -125,7 +119,7 @@ def _comparison(result: StudyResult) -> Section:
             rows,
         )
     )
-    return Section("paper", "Beside the published results (Amini et al. 2016)", body)
+    return Section("paper", "Compared with the published results (Amini et al. 2016)", body)
 
 
 def _inclusion(result: StudyResult) -> Section:
@@ -146,8 +140,11 @@ def _inclusion(result: StudyResult) -> Section:
     )
     body = (
         f"<p>The exclusion criteria of the paper (Patient Population), judged for each of the "
-        f"{inc.n_input} lesions on the data given. A criterion that cannot be judged from "
-        f"these data is counted as unknown and excludes no lesion. {applied}</p>"
+        f"{inc.n_input} lesions on the data given: follow-up from the measurements, hardware "
+        "and fracture from the events table, location and involvement from the optional "
+        "lesion columns <code>in_vertebral_body</code> and <code>body_involvement_pct</code>. "
+        "A criterion that cannot be judged from these data is counted as unknown and "
+        f"excludes no lesion. {applied}</p>"
         + table(("Criterion", "Met", "Not met", "Unknown"), rows, numeric=(1, 2))
     )
     if inc.excluded:
@@ -188,22 +185,25 @@ def _counts(
     return rows
 
 
-def _age(age: MeanSummary) -> str:
+def _age(age: MeanSummary) -> list[tuple[list[str], str]]:
+    rows: list[tuple[list[str], str]] = [(["Age at treatment, years", "", ""], "group")]
     if age.mean is None:
-        return "not recorded"
-    return (
-        f"mean {num(age.mean)} (SD {num(age.sd)}), range {num(age.minimum, 0)}–"
-        f"{num(age.maximum, 0)}; 95% CI {ci(age.ci_low, age.ci_high)} (t), "
-        f"{ci(age.ci_normal_low, age.ci_normal_high)} (normal approx.); n = {age.n}"
-    )
+        return [*rows, (["not recorded", "", ""], "indent")]
+    cells = [
+        ("mean (SD)", f"{num(age.mean)} ({num(age.sd)})"),
+        ("range", f"{num(age.minimum, 0)}–{num(age.maximum, 0)}"),
+        ("95% CI, t interval", ci(age.ci_low, age.ci_high)),
+        ("95% CI, normal approximation", ci(age.ci_normal_low, age.ci_normal_high)),
+    ]
+    return rows + [([label, "", value], "indent") for label, value in cells]
 
 
 def _description(result: StudyResult) -> Section:
     d = result.description
     rows: list[tuple[list[str], str]] = [
         (["Lesions / patients", str(d.n_lesions), str(d.n_patients)], ""),
-        (["Age at treatment, years", "", _age(d.age)], ""),
     ]
+    rows += _age(d.age)
     rows += _counts("Sex (per patient)", (), None)
     rows += [
         (
@@ -236,7 +236,7 @@ def _description(result: StudyResult) -> Section:
         + table(
             ("Characteristic", f"Lesions (n = {d.n_lesions})", f"Patients (n = {d.n_patients})"),
             html_rows,
-            numeric=(1,),
+            numeric=(1, 2),
             row_classes=[c if c == "group" else "" for c in classes],
         )
     )
@@ -400,7 +400,7 @@ def _cox(result: StudyResult) -> Section:
         else:
             cells = ("<b>not estimable</b>", "–", "–")
         note = c.note.removeprefix("not estimable: ")
-        label = _COX_LABELS.get(c.variable, c.variable)
+        label = c.label or c.variable
         rows.append((esc(label), esc(c.description), str(c.n), str(c.events), *cells, esc(note)))
     body = (
         "<p>One Cox proportional-hazards model per variable, for OPP-free survival (as in "

@@ -137,8 +137,8 @@ def render_study(result: StudyResult, *, generated: str | None = None) -> dict[s
         result.title,
         header(result, when),
         build_sections(result, numbered),
-        "Made with pseudoprog. Statistics: lifelines, scipy, statsmodels. Figures: "
-        "matplotlib. This report is self-contained: it needs no network to be read.",
+        "Made with pseudoprog. Statistics: lifelines and scipy. Figures: matplotlib. This "
+        "report is self-contained: it needs no network to be read.",
     )
     files = {STUDY_JSON: study_json(result).encode(), REPORT_FILE: html.encode()}
     files.update({fig.filename: fig.png for fig in figs.values()})

@@ -98,6 +98,11 @@ class CoxVariable(Enum):
     SINGLE_FRACTION = "single_fraction"
 
     @property
+    def label(self) -> str:
+        """The name of the variable as in Table 2 of the paper."""
+        return _LABELS[self]
+
+    @property
     def description(self) -> str:
         return _VARIABLES[self][0]
 
@@ -112,12 +117,19 @@ class CoxVariable(Enum):
         return None if value is None else float(value)
 
 
+_LABELS = {
+    CoxVariable.AGE: "Age",
+    CoxVariable.DOSE: "Radiation dose",
+    CoxVariable.RADIOSENSITIVE: "Tumour radiosensitivity",
+    CoxVariable.THORACIC: "Location",
+    CoxVariable.SINGLE_FRACTION: "Fractionation",
+}
+
 _VARIABLES: dict[CoxVariable, tuple[str, tuple[str, str] | None, Callable[[Lesion], Any]]] = {
     CoxVariable.AGE: ("age, per year", None, lambda x: x.age),
     CoxVariable.DOSE: ("dose, per Gy", None, lambda x: x.treatment.dose_gy),
     CoxVariable.RADIOSENSITIVE: (
-        "radiosensitive vs radioresistant histology (renal cell carcinoma, sarcoma, adenoid "
-        "cystic carcinoma, melanoma)",
+        "radiosensitive vs radioresistant histology",
         ("radioresistant", "radiosensitive"),
         _sensitive,
     ),
@@ -151,10 +163,12 @@ class CoxResult:
     standard_error: float | None = None
     note: str = ""
     confidence: float = 0.95
+    label: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "variable": self.variable,
+            "label": self.label or self.variable,
             "description": self.description,
             "n": self.n,
             "events": self.events,
@@ -320,6 +334,7 @@ def univariate_cox_table(
                     False,
                     note=f"not estimable: {variable.value} is not recorded for any lesion",
                     confidence=confidence,
+                    label=variable.label,
                 )
             )
             continue
@@ -333,6 +348,7 @@ def univariate_cox_table(
             event_name="OPP",
             confidence=confidence,
         )
+        fit = _replace(fit, label=variable.label)
         if missing:
             extra = f"{missing} lesion(s) without {variable.value} left out"
             fit = _replace(fit, note=f"{fit.note}; {extra}" if fit.note else extra)

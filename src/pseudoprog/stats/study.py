@@ -69,7 +69,20 @@ from pseudoprog.stats.survival import (
 )
 from pseudoprog.stats.timecourse import TimeCourse, Trajectory, opp_time_course, trajectories
 
-__all__ = ["DEFAULT_TITLE", "StudyInput", "StudyResult", "run_study"]
+__all__ = ["DEFAULT_TITLE", "SECTION_TITLES", "StudyInput", "StudyResult", "run_study"]
+
+#: Readable names of the sections (the keys of ``StudyResult.sections``).
+SECTION_TITLES = {
+    "inclusion": "inclusion checks",
+    "description": "cohort description",
+    "responses": "responses and OPP prevalence",
+    "fisher_fraction_opp": "Fisher exact test",
+    "kaplan_meier_fraction": "Kaplan-Meier",
+    "logrank_fraction": "log-rank test",
+    "cumulative_incidence": "cumulative incidence",
+    "cox_univariate": "Cox regression",
+    "time_course": "time course",
+}
 
 DEFAULT_TITLE = "Osseous pseudoprogression after spine radiosurgery: cohort study"
 _SINGLE, _MULTI = "single fraction", "multiple fractions"
@@ -85,7 +98,7 @@ class StudyInput(Enum):
 
 def _software() -> tuple[tuple[str, str], ...]:
     versions = []
-    for name in ("pseudoprog", "lifelines", "scipy", "statsmodels", "numpy", "pandas"):
+    for name in ("pseudoprog", "lifelines", "scipy", "numpy", "pandas"):
         try:
             versions.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:
@@ -170,18 +183,24 @@ class StudyResult:
                 f"Log-rank test, OPP-free survival by fractionation: P = {self.logrank.p_value:.3g}"
             )
         for c in self.cox:
+            name = f"Cox, {c.description}"
             if c.estimable:
                 lines.append(
-                    f"Cox {c.variable}: HR {c.hazard_ratio:.3g} "
-                    f"({c.ci_low:.3g}-{c.ci_high:.3g}), P = {c.p_value:.3g}"
+                    f"{name}: HR {c.hazard_ratio:.2f} ({c.ci_low:.2f}-{c.ci_high:.2f}), "
+                    f"P = {c.p_value:.3g}"
                 )
             else:
-                lines.append(f"Cox {c.variable}: {c.note}")
-        for name, why in self.not_computed.items():
-            lines.append(f"Not computed: {name}: {why}")
+                lines.append(f"{name}: {c.note}")
+        reasons: dict[str, list[str]] = {}
+        for key, why in self.not_computed.items():
+            reasons.setdefault(why, []).append(SECTION_TITLES.get(key, key))
+        for why, keys in reasons.items():
+            lines.append(f"Not computed ({', '.join(keys)}): {why}")
         synthetic = self.synthetic_sections
         if synthetic:
-            lines.append("Synthetic data behind: " + ", ".join(synthetic))
+            lines.append(
+                "SYNTHETIC DATA behind: " + ", ".join(SECTION_TITLES.get(s, s) for s in synthetic)
+            )
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
