@@ -41,13 +41,15 @@ def test_workers_give_the_serial_output(
     histories = registry(200)
     params = Amini2016Parameters()
     as_of = date(2011, 12, 1)  # after every study: all four patterns are decided
-    parallel = classify_serialized(
-        histories,
-        params=params,
-        as_of=as_of,
-        output_format=output_format,
-        jobs=2,
-        notices=["a note"],
+    parallel = b"".join(
+        classify_serialized(
+            histories,
+            params=params,
+            as_of=as_of,
+            output_format=output_format,
+            jobs=2,
+            notices=["a note"],
+        )
     )
     results = assess_many(histories, as_of=as_of, params=params)
     if output_format is SerialFormat.JSON:

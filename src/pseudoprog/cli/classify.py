@@ -28,7 +28,7 @@ from pseudoprog.cli._common import (
 from pseudoprog.criteria.amini2016 import Amini2016Parameters, assess_many
 from pseudoprog.criteria.result import Assessment
 from pseudoprog.domain import ResponseCategory, Sequence
-from pseudoprog.io.atomic import atomic_write_bytes
+from pseudoprog.io.atomic import atomic_path
 from pseudoprog.io.bulk import SerialFormat, classify_serialized, paused_gc
 
 __all__ = ["OutputFormat", "register", "render_table"]
@@ -151,7 +151,7 @@ def classify(
             lesions=lesions, measurements=measurements, events=events, workbook=workbook
         )
         if output_format is not OutputFormat.TABLE:
-            data = classify_serialized(
+            pieces = classify_serialized(
                 cohort.histories,
                 params=params,
                 as_of=day,
@@ -168,12 +168,13 @@ def classify(
             buffer = io.StringIO()
             Console(file=buffer, width=200, no_color=True).print(render_table(results))
             text = buffer.getvalue() + f"{len(results)} lesions: {_counts(results)}\n"
-            data = text.encode("utf-8")
+            pieces = [text.encode("utf-8")]
     if output is None:
-        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.writelines(pieces)
         sys.stdout.flush()
     else:
-        atomic_write_bytes(output, data)
+        with atomic_path(output) as tmp, tmp.open("wb") as handle:
+            handle.writelines(pieces)
         err_console.print(f"Wrote {len(cohort.histories)} lesions to {output}")
 
 

@@ -65,16 +65,25 @@ def available_cores() -> int:
 _JOB: dict[str, Any] = {}
 
 
-def _serialize(histories: Seq[LesionHistory], start: int, stop: int) -> bytes:
+#: Lesions classified and serialised at a time (bounds the memory of results in flight).
+_BATCH = 4096
+
+
+def _serialize(histories: Seq[LesionHistory], start: int, stop: int) -> list[bytes]:
     params: Amini2016Parameters = _JOB["params"]
     as_of: date | None = _JOB["as_of"]
-    results = [assess(h, as_of=as_of, params=params) for h in histories[start:stop]]
-    if _JOB["format"] is SerialFormat.JSON:
-        return json_lesions(results)
-    return csv_rows(results).encode("utf-8")
+    pieces = []
+    for first in range(start, stop, _BATCH):
+        batch = histories[first : min(stop, first + _BATCH)]
+        results = [assess(h, as_of=as_of, params=params) for h in batch]
+        if _JOB["format"] is SerialFormat.JSON:
+            pieces.append(json_lesions(results))
+        else:
+            pieces.append(csv_rows(results).encode("utf-8"))
+    return pieces
 
 
-def _worker(bounds: tuple[int, int]) -> bytes:
+def _worker(bounds: tuple[int, int]) -> list[bytes]:
     with paused_gc():
         return _serialize(_JOB["histories"], *bounds)
 
@@ -87,8 +96,8 @@ def classify_serialized(
     output_format: SerialFormat = SerialFormat.JSON,
     notices: Seq[str] = (),
     jobs: int | None = None,
-) -> bytes:
-    """Classify every lesion and return the JSON or CSV text, UTF-8 encoded.
+) -> list[bytes]:
+    """Classify every lesion and return the JSON or CSV text as UTF-8 pieces.
 
     Parameters
     ----------
@@ -106,8 +115,10 @@ def classify_serialized(
 
     Returns
     -------
-    bytes
-        The same text as the serial functions of :mod:`pseudoprog.io.results`, as UTF-8.
+    list of bytes
+        Pieces whose concatenation is the text of the serial functions of
+        :mod:`pseudoprog.io.results` (kept apart so that a large document is never copied
+        into one buffer; write them with ``writelines``).
     """
     if jobs is not None and jobs < 1:
         raise ParameterError(f"jobs must be at least 1, got {jobs}")
@@ -119,18 +130,19 @@ def classify_serialized(
     with paused_gc():
         if workers == 1:
             _JOB.update(params=params, as_of=as_of, format=output_format)
-            chunks = [_serialize(histories, 0, n)]
+            chunks = _serialize(histories, 0, n)
         else:
             pieces = workers * 4
             edges = [n * k // pieces for k in range(pieces + 1)]
             _JOB.update(histories=histories, params=params, as_of=as_of, format=output_format)
-            gc.freeze()  # keep the inherited objects' pages shared with the workers
+            gc.freeze()  # the collector must not touch (and so copy) inherited objects
             try:
                 with multiprocessing.get_context("fork").Pool(workers) as pool:
-                    chunks = pool.map(_worker, list(itertools.pairwise(edges)))
+                    parts = pool.map(_worker, list(itertools.pairwise(edges)))
+                chunks = [piece for part in parts for piece in part]
             finally:
                 gc.unfreeze()
                 _JOB.clear()
     if output_format is SerialFormat.CSV:
-        return csv_header().encode("utf-8") + b"".join(chunks)
+        return [csv_header().encode("utf-8"), *chunks]
     return json_document(chunks, parameters=params, as_of=as_of, notices=notices)

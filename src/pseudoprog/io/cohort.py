@@ -7,11 +7,9 @@ raises one :class:`~pseudoprog.errors.InputValidationError` listing every proble
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Sequence as Seq
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -29,11 +27,11 @@ from pseudoprog.domain import (
     Sequence,
     Sex,
     Site,
-    SizeSeries,
     SpinalRegion,
     Treatment,
 )
 from pseudoprog.errors import InputValidationError, ParameterError, Problem
+from pseudoprog.io.histories import LesionHistories
 from pseudoprog.io.tabular import ProblemLog, RawTable, read_table, read_workbook
 
 __all__ = [
@@ -70,10 +68,15 @@ _SEQUENCES = tuple(Sequence)
 
 @dataclass(frozen=True)
 class Cohort:
-    """Validated input: lesions, their histories (when measurements were given) and events."""
+    """Validated input: lesions, their histories (when measurements were given) and events.
+
+    ``histories`` is a read-only sequence in the order of ``lesions`` (empty without
+    measurements); its items are built when accessed (see
+    :class:`~pseudoprog.io.histories.LesionHistories`).
+    """
 
     lesions: tuple[Lesion, ...]
-    histories: tuple[LesionHistory, ...]
+    histories: Seq[LesionHistory]
     events: tuple[Event, ...]
     notices: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
@@ -337,37 +340,6 @@ def _parse_events(table: RawTable, lesions: _Lesions | None, log: ProblemLog) ->
     ]
 
 
-def _build_histories(
-    lesions: list[Lesion], parsed: dict[str, Any], events: list[Event]
-) -> tuple[LesionHistory, ...]:
-    les, seq, size = parsed["lesion"], parsed["sequence"], parsed["size"]
-    dates: list[date] = parsed["day"].astype("datetime64[D]").astype(object).tolist()
-    sizes: list[float] = size.tolist()
-    key = les * len(_SEQUENCES) + seq
-    starts = np.concatenate(([0], np.flatnonzero(key[1:] != key[:-1]) + 1)).tolist()
-    ends = [*starts[1:], len(key)]
-    series: list[dict[Sequence, SizeSeries]] = [{} for _ in lesions]
-    les_list, seq_list = les.tolist(), seq.tolist()
-    for a, b in zip(starts, ends, strict=True):
-        sequence = _SEQUENCES[seq_list[a]]
-        # sorted by date and de-duplicated above, so the dates strictly increase
-        series[les_list[a]][sequence] = SizeSeries.from_sorted(
-            sequence, tuple(dates[a:b]), tuple(sizes[a:b])
-        )
-    by_patient: dict[str, list[Event]] = defaultdict(list)
-    for event in sorted(events, key=lambda e: e.date):
-        by_patient[event.patient_id].append(event)
-    histories = []
-    for lesion, per in zip(lesions, series, strict=True):
-        own = tuple(
-            e
-            for e in by_patient.get(lesion.patient_id, ())
-            if e.lesion_id is None or e.lesion_id == lesion.lesion_id
-        )
-        histories.append(LesionHistory(lesion, MappingProxyType(per), own))
-    return tuple(histories)
-
-
 def load_cohort(
     *,
     lesions: str | Path | None = None,
@@ -432,8 +404,15 @@ def load_cohort(
         raise InputValidationError(log.problems)
     built = _build_lesions(parsed_lesions)
     event_list = parsed_events or []
-    histories = (
-        _build_histories(built, parsed_measurements, event_list)
+    histories: Seq[LesionHistory] = (
+        LesionHistories(
+            built,
+            lesion_index=parsed_measurements["lesion"],
+            sequence_index=parsed_measurements["sequence"],
+            day=parsed_measurements["day"],
+            size_mm=parsed_measurements["size"],
+            events=event_list,
+        )
         if parsed_measurements is not None
         else ()
     )

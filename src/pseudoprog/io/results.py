@@ -73,8 +73,11 @@ def json_document(
     parameters: CriteriaParameters,
     as_of: date | None = None,
     notices: Iterable[str] = (),
-) -> bytes:
-    """Assemble the UTF-8 JSON document from chunks made by :func:`json_lesions`."""
+) -> list[bytes]:
+    """The UTF-8 JSON document, in pieces, around chunks made by :func:`json_lesions`.
+
+    The pieces are kept apart so that a large document is never copied into one buffer.
+    """
     head = orjson.dumps(
         {
             "parameters": parameters.to_dict(),
@@ -82,8 +85,14 @@ def json_document(
             "notices": list(notices),
         }
     )
-    body = b",".join(chunk for chunk in lesion_chunks if chunk)
-    return head[:-1] + b',"lesions":[' + body + b"]}\n"
+    pieces = [head[:-1] + b',"lesions":[']
+    for chunk in lesion_chunks:
+        if chunk:
+            if len(pieces) > 1:
+                pieces.append(b",")
+            pieces.append(chunk)
+    pieces.append(b"]}\n")
+    return pieces
 
 
 def assessments_to_json(
@@ -94,10 +103,10 @@ def assessments_to_json(
     notices: Iterable[str] = (),
 ) -> str:
     """Serialize results as one compact JSON object (see :func:`classification_document`)."""
-    document = json_document(
+    pieces = json_document(
         [json_lesions(assessments)], parameters=parameters, as_of=as_of, notices=notices
     )
-    return document.decode("utf-8")
+    return b"".join(pieces).decode("utf-8")
 
 
 def _cell(value: float | None) -> str:
