@@ -104,3 +104,11 @@ def test_summary_and_json() -> None:
 def test_errors(marker: list[float], outcome: list[bool]) -> None:
     with pytest.raises(ParameterError):
         diagnostic_accuracy(marker, outcome)
+
+
+def test_separated_groups_have_no_auc_interval() -> None:
+    acc = diagnostic_accuracy([1.0, 2.0, 3.0, 10.0, 11.0], [False, False, False, True, True])
+    assert acc.auc == 1.0
+    assert acc.auc_se == 0.0
+    assert acc.auc_ci_low is None
+    assert "do not overlap" in acc.summary()

@@ -156,11 +156,12 @@ class DiagnosticAccuracy:
                 f"exact {100 * (q.ci_low or 0):.0f}-{100 * (q.ci_high or 0):.0f}%"
             )
 
-        auc_ci = (
-            "not available (a group has fewer than 2 subjects)"
-            if self.auc_ci_low is None
-            else f"{self.auc_ci_low:.3f}-{self.auc_ci_high:.3f} (DeLong)"
-        )
+        if self.auc_ci_low is not None:
+            auc_ci = f"{self.auc_ci_low:.3f}-{self.auc_ci_high:.3f} (DeLong)"
+        elif self.auc_se is None:
+            auc_ci = "not available (a group has fewer than 2 subjects)"
+        else:
+            auc_ci = "not available (the groups do not overlap: the DeLong variance is 0)"
         chosen = (
             "the Youden threshold of these data; sensitivity and specificity at a threshold "
             "chosen on the same data are optimistic"
@@ -218,7 +219,9 @@ class DiagnosticAccuracy:
                 "se": self.auc_se,
                 "ci_low": self.auc_ci_low,
                 "ci_high": self.auc_ci_high,
-                "method": "DeLong standard error, normal interval clipped to [0, 1]",
+                "method": "DeLong standard error, normal interval clipped to [0, 1]; none when "
+                "the standard error is 0 (groups that do not overlap) or a group has one "
+                "subject",
             },
             "youden": {"threshold": self.youden_threshold, "j": self.youden_j},
             "roc_curve": {"fpr": list(self.roc_fpr), "tpr": list(self.roc_tpr)},
@@ -292,7 +295,7 @@ def diagnostic_accuracy(
     auc, se = delong_auc(pos, neg)
     z = float(norm.ppf(0.5 + confidence / 2))
     low = high = None
-    if se is not None:
+    if se is not None and se > 0:
         low, high = max(0.0, auc - z * se), min(1.0, auc + z * se)
     best, j = youden(positive, negative, direction=direction)
     chosen = best if threshold is None else float(threshold)

@@ -387,8 +387,8 @@ def compare_with_amini2016(result: StudyResult) -> tuple[Comparison, ...]:
         synthetic = result.is_synthetic(p.section)
         found = _extract(result, p)
         if found is None:
-            why = result.not_computed.get(p.section, "not available in this study")
-            rows.append(Comparison(p, f"not computed ({why.split(':')[0]})", None, synthetic))
+            text = "not computed" + ("" if result.has_measurements else " (needs measurements)")
+            rows.append(Comparison(p, text, None, synthetic))
             continue
         text, numbers = found
         if not p.numbers:
