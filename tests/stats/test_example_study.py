@@ -181,3 +181,18 @@ def test_indeterminate_lesions_leave_the_denominators(table1_cohort: Cohort) -> 
     assert s.responses.opp_overall.denominator == 36
     assert s.synthetic_inputs == frozenset()
     assert StudyInput.LESIONS not in s.synthetic_inputs
+
+
+def test_a_non_spine_lesion_has_no_spinal_region() -> None:
+    from pseudoprog.domain import ResponseCategory, Site
+
+    t = Treatment(date(2010, 1, 1), 24, 1)
+    lesions = [
+        Lesion("1", "a", t, site=Site.BRAIN, level="frontal", response=ResponseCategory.OPP),
+        Lesion(
+            "2", "b", Treatment(date(2010, 1, 1), 27, 3), level="T4", response=ResponseCategory.PD
+        ),
+    ]
+    regions = {c.label: c.count for c in run_study(lesions).description.regions}
+    assert regions["thoracic"] == 1
+    assert regions["not recorded"] == 1

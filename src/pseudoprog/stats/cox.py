@@ -37,6 +37,7 @@ from typing import Any
 
 from pseudoprog.domain import Lesion, SpinalRegion
 from pseudoprog.errors import ParameterError
+from pseudoprog.stats.descriptive import spinal_region
 from pseudoprog.stats.proportions import check_confidence
 from pseudoprog.stats.survival import SurvivalRecord
 
@@ -75,7 +76,7 @@ def is_radioresistant(histology: str | None) -> bool | None:
 
 
 def _location(lesion: Lesion) -> float | None:
-    region = lesion.region
+    region = spinal_region(lesion)
     if region is SpinalRegion.THORACIC:
         return 1.0
     if region in (SpinalRegion.CERVICAL, SpinalRegion.LUMBAR):

@@ -27,13 +27,31 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pseudoprog.domain import Lesion, SpinalRegion
+from pseudoprog.domain import Lesion, Site, SpinalRegion
+from pseudoprog.errors import ParameterError
 from pseudoprog.stats.summaries import Count, MeanSummary, mean_summary, tabulate
 
-__all__ = ["CohortDescription", "Regimen", "describe_cohort"]
+__all__ = ["CohortDescription", "Regimen", "describe_cohort", "spinal_region"]
 
 _REGION_ORDER = tuple(r.value for r in (SpinalRegion.CERVICAL, SpinalRegion.THORACIC))
 _REGION_ORDER += (SpinalRegion.LUMBAR.value,)
+
+
+def spinal_region(lesion: Lesion) -> SpinalRegion | None:
+    """Spinal region of a spine lesion with a vertebral level; ``None`` otherwise.
+
+    >>> from datetime import date
+    >>> from pseudoprog.domain import Treatment
+    >>> t = Treatment(date(2010, 1, 1), 24, 1)
+    >>> spinal_region(Lesion("1", "a", t, level="L6")), spinal_region(Lesion("1", "b", t))
+    (<SpinalRegion.LUMBAR: 'lumbar'>, None)
+    """
+    if lesion.site is not Site.SPINE or lesion.level is None:
+        return None
+    try:
+        return lesion.region
+    except ParameterError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +155,8 @@ def describe_cohort(lesions: Iterable[Lesion], *, confidence: float = 0.95) -> C
         histology_lesions=tabulate(x.histology for x in data),
         histology_patients=tabulate(p.histology for p in patients),
         regions=tabulate(
-            (None if x.region is None else x.region.value for x in data), order=_REGION_ORDER
+            (None if (r := spinal_region(x)) is None else r.value for x in data),
+            order=_REGION_ORDER,
         ),
         fractions=tabulate(
             (_fraction_label(x.treatment.fractions) for x in data),
