@@ -34,6 +34,7 @@ from typing import Self
 from pseudoprog.errors import ParameterError
 
 __all__ = [
+    "CodedEnum",
     "Event",
     "EventKind",
     "Evidence",
@@ -62,8 +63,11 @@ def normalize_token(text: str) -> str:
     return _STRIP.sub("", text).upper()
 
 
-class _ParseableEnum(StrEnum):
+class CodedEnum(StrEnum):
     """A string enum whose members are found by code or by alias, ignoring case and punctuation.
+
+    Subclasses list their aliases in ``_aliases()``; :meth:`parse` accepts the code, the member
+    name or an alias, and :meth:`accepted` lists the codes for error messages.
 
     Members are their codes (``Sequence.T1 == "T1"``), so they serialise as text directly.
     """
@@ -105,7 +109,7 @@ class _ParseableEnum(StrEnum):
             ) from None
 
 
-class Sequence(_ParseableEnum):
+class Sequence(CodedEnum):
     """MR sequence on which a lesion is measured (Amini et al. 2016, Image Review)."""
 
     T1 = "T1"
@@ -159,7 +163,7 @@ _SEQUENCE_ALIASES = {
 }
 
 
-class ResponseCategory(_ParseableEnum):
+class ResponseCategory(CodedEnum):
     """Response of a treated lesion (Amini et al. 2016, Image Review and Analysis)."""
 
     PR = "PR"
@@ -187,7 +191,7 @@ _CATEGORY_MEANINGS = {
     ResponseCategory.SD: "stable disease",
     ResponseCategory.PD: "progressive disease",
     ResponseCategory.OPP: "osseous pseudoprogression",
-    ResponseCategory.INDETERMINATE: "enlarging, awaiting follow-up",
+    ResponseCategory.INDETERMINATE: "indeterminate, awaiting follow-up",
 }
 
 _CATEGORY_ALIASES = {
@@ -203,7 +207,7 @@ _CATEGORY_ALIASES = {
 }
 
 
-class EventKind(_ParseableEnum):
+class EventKind(CodedEnum):
     """Clinical events that the criteria or the inclusion checks read."""
 
     SYSTEMIC_THERAPY_CHANGE = "systemic_therapy_change"
@@ -225,7 +229,7 @@ class EventKind(_ParseableEnum):
         }
 
 
-class Site(_ParseableEnum):
+class Site(CodedEnum):
     """Anatomical context of a treated lesion."""
 
     SPINE = "spine"
@@ -233,7 +237,7 @@ class Site(_ParseableEnum):
     LIVER = "liver"
 
 
-class Sex(_ParseableEnum):
+class Sex(CodedEnum):
     """Sex as recorded in the cohort table."""
 
     FEMALE = "F"

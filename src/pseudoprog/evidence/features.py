@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-from pseudoprog.domain import _ParseableEnum
+from pseudoprog.domain import CodedEnum
 from pseudoprog.errors import ParameterError
 
 __all__ = ["TIMING_FEATURE", "Comparison", "EvidenceFeature", "FindingRule", "ValueKind"]
@@ -37,7 +37,7 @@ class ValueKind(Enum):
     PERCENT = "percent"
 
 
-class EvidenceFeature(_ParseableEnum):
+class EvidenceFeature(CodedEnum):
     """Kinds of the ``evidence`` table: findings that bear on pseudoprogression."""
 
     GROWTH_WITHIN_80PCT_ISODOSE = "growth_within_80pct_isodose"
