@@ -199,3 +199,21 @@ def test_accuracy_bad_tables_exit_2(
         assert needle in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_study_from_a_workbook(cli: Any, example_dir: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    workbook = tmp_path / "cohort.xlsx"
+    with pd.ExcelWriter(workbook) as writer:
+        for name in ("lesions", "measurements", "events"):
+            table = pd.read_csv(example_dir / f"{name}.csv", dtype=str)
+            table.to_excel(writer, sheet_name=name, index=False)
+    out = tmp_path / "out"
+    result = cli("study", "--workbook", workbook, "-o", out)
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "study.json").read_text())
+    assert doc["response_source"] == "classifier"
+    hardware = next(c for c in doc["inclusion"]["criteria"] if c["criterion"] == "no_hardware")
+    assert hardware["unknown"] == 0  # the events sheet was read
+    assert doc["provenance"]["synthetic_inputs"] == []

@@ -344,5 +344,19 @@ def _write_accuracy(
 
 def register(app: typer.Typer) -> None:
     """Add the ``study`` and ``accuracy`` commands to ``app``."""
-    app.command("study")(study)
-    app.command("accuracy")(accuracy)
+    app.command("study", help=_STUDY_HELP)(study)
+    app.command("accuracy", help=_ACCURACY_HELP)(accuracy)
+
+
+_STUDY_HELP = (
+    "Run the analyses of Amini et al. 2016 on a cohort and write report.html, study.json and "
+    "the figures into --output.\n\n"
+    "With --measurements, responses come from the classifier and the time-to-event analyses "
+    "run; without, responses come from the response column of the lesions table (a cohort "
+    "copied from a paper)."
+)
+_ACCURACY_HELP = (
+    "Diagnostic accuracy of a marker against a binary outcome: sensitivity and specificity "
+    "(Wilson and exact 95% CIs), Mann-Whitney U, ROC AUC with a DeLong 95% CI, and the Youden "
+    "threshold."
+)
