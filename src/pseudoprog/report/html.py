@@ -42,7 +42,7 @@ tr.group td { background: #f8f9fa; font-weight: 600; }
 td.indent { padding-left: 24px; }
 .badge { display: inline-block; font-size: 0.72em; font-weight: 700; letter-spacing: 0.03em;
          text-transform: uppercase; padding: 1px 7px; border-radius: 9px; vertical-align: 2px;
-         margin-left: 8px; }
+         margin-left: 8px; white-space: nowrap; }
 .badge.synthetic { background: var(--warn-line); color: white; }
 .badge.yes { background: #d8f0e3; color: #11603a; }
 .badge.no { background: #fbe0d8; color: #8a2b0b; }
