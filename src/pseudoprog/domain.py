@@ -352,8 +352,13 @@ class Lesion:
 
     @property
     def region(self) -> SpinalRegion | None:
-        """Spinal region of :attr:`level`, when the level is known."""
-        return None if self.level is None else SpinalRegion.from_level(self.level)
+        """Spinal region of :attr:`level`; ``None`` when unknown or not a spinal lesion."""
+        if self.level is None or self.site is not Site.SPINE:
+            return None
+        try:
+            return SpinalRegion.from_level(self.level)
+        except ParameterError:
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,22 +450,34 @@ class LesionHistory:
         Size series per sequence.
     events
         Events of the lesion's patient that are not tied to another lesion.
+    events_recorded
+        Whether the patient's events were recorded at all (an events table was given), so
+        that "no event" means none happened. ``None`` infers it: recorded when ``events`` is
+        not empty. Without a record, the systemic-therapy rule and the hardware and fracture
+        checks cannot be judged, and results say so.
     """
 
     lesion: Lesion
     series: Mapping[Sequence, SizeSeries] = field(default_factory=lambda: _EMPTY)
     events: tuple[Event, ...] = ()
+    events_recorded: bool | None = None
+
+    @property
+    def events_known(self) -> bool:
+        """Whether the absence of an event can be read as "it did not happen"."""
+        return bool(self.events) if self.events_recorded is None else self.events_recorded
 
     @classmethod
     def from_measurements(
         cls,
         lesion: Lesion,
         measurements: Iterable[Measurement],
-        events: Iterable[Event] = (),
+        events: Iterable[Event] | None = None,
     ) -> LesionHistory:
         """Build a history from loose measurements and events.
 
         Measurements of other lesions and events of other patients or lesions are ignored.
+        ``events=None`` means no events were recorded; an empty list means none happened.
 
         Raises
         ------
@@ -486,11 +503,11 @@ class LesionHistory:
             sorted(
                 (
                     e
-                    for e in events
+                    for e in events or ()
                     if e.patient_id == lesion.patient_id
                     and (e.lesion_id is None or e.lesion_id == lesion.lesion_id)
                 ),
                 key=lambda e: e.date,
             )
         )
-        return cls(lesion, MappingProxyType(series), relevant)
+        return cls(lesion, MappingProxyType(series), relevant, events is not None)

@@ -171,3 +171,15 @@ def test_invalid_parameter_exits_2(run: Any, example_dir: Path) -> None:
     done = run(*example_args(example_dir), "--error-mm", "-1")
     assert done.returncode == 2
     assert "error_mm must be positive" in done.stderr
+
+
+def test_without_events_the_systemic_therapy_rule_is_flagged(cli: Any, example_dir: Path) -> None:
+    # Patient 40 (PD) shrank after a change of systemic therapy; without the events table the
+    # decline cannot be attributed to it, so the lesion reads OPP, with a warning saying so.
+    args = example_args(example_dir)[:-2]
+    document = json.loads(cli(*args, "--format", "json").stdout)
+    lesion = next(x for x in document["lesions"] if x["lesion_id"] == "P40-L4")
+    assert lesion["response"] == "OPP"
+    assert "events_not_recorded" in [w["code"] for w in lesion["warnings"]]
+    statuses = {c["criterion"]: c["status"] for c in lesion["inclusion"]}
+    assert statuses["no_hardware"] == "unknown"

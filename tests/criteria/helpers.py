@@ -46,4 +46,4 @@ def history(
     }
     per = {s: series(s, pts) for s, pts in given.items() if pts is not None}
     evs = tuple(Event("P1", day(w), kind) for w, kind in sorted(events, key=lambda x: x[0]))
-    return LesionHistory(lesion, per, evs)
+    return LesionHistory(lesion, per, evs, events_recorded=True)

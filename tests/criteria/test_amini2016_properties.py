@@ -56,7 +56,7 @@ def shifted(h: LesionHistory, constant: float) -> LesionHistory:
         s: SizeSeries(s, r.dates, tuple(round(x + constant, 1) for x in r.sizes_mm))
         for s, r in h.series.items()
     }
-    return LesionHistory(h.lesion, per, h.events)
+    return LesionHistory(h.lesion, per, h.events, h.events_recorded)
 
 
 @settings(max_examples=300, deadline=None)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from pseudoprog.criteria.amini2016 import Amini2016Parameters, Rule, assess
-from pseudoprog.criteria.result import WarningKind
-from pseudoprog.domain import EventKind, ResponseCategory, Sequence
+from pseudoprog.criteria.result import CheckStatus, WarningKind
+from pseudoprog.domain import EventKind, LesionHistory, ResponseCategory, Sequence
 from pseudoprog.errors import ParameterError
 
 from .helpers import day, history
@@ -310,3 +310,31 @@ def test_summary_and_dict_explain_the_result() -> None:
     assert data["time_to_peak_weeks"] == 12.0
     assert data["per_sequence"]["T1"]["decline_date"] == day(24).isoformat()
     assert [r["code"] for r in data["reasons"]] == ["enlarged", "decline"]
+
+
+def test_opp_without_an_events_record_warns() -> None:
+    h = history([B, (12, 26), (24, 21), (36, 20)])
+    unrecorded = LesionHistory(h.lesion, h.series)  # no events table given
+    result = assess(unrecorded)
+    assert result.category is OPP
+    assert [w.kind for w in result.warnings] == [WarningKind.EVENTS_NOT_RECORDED]
+    assert "could not be excluded" in result.reasons[-1].message
+    assert assess(h).warnings == ()  # recorded, and none happened
+
+
+def test_inclusion_event_checks_unknown_without_events_record() -> None:
+    h = history([B, (12, 20), (40, 20)])
+    recorded = {c.criterion: c.status for c in assess(h).inclusion}
+    assert recorded["no_hardware"] is CheckStatus.MET
+    unrecorded = {
+        c.criterion: c.status for c in assess(LesionHistory(h.lesion, h.series)).inclusion
+    }
+    assert unrecorded["no_hardware"] is CheckStatus.UNKNOWN
+    assert unrecorded["no_fracture"] is CheckStatus.UNKNOWN
+    with_hardware = history([B, (12, 20), (40, 20)], events=[(20, EventKind.HARDWARE)])
+    checks = {c.criterion: c for c in assess(with_hardware).inclusion}
+    assert checks["no_hardware"].status is CheckStatus.NOT_MET
+    assert day(20).isoformat() in checks["no_hardware"].detail
+    assert checks["follow_up"].status is CheckStatus.MET
+    short = {c.criterion: c.status for c in assess(history([B, (12, 20), (20, 20)])).inclusion}
+    assert short["follow_up"] is CheckStatus.NOT_MET

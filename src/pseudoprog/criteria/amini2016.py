@@ -162,10 +162,13 @@ def _assess_sequence(
     dates: Seq[date],
     sizes: Seq[float],
     treated: date,
-    events: Seq[Event],
+    events: Seq[Event] | None,
     p: Amini2016Parameters,
 ) -> SequenceAssessment:
-    """Apply the criteria to one sequence (``dates`` sorted, already cut at ``as_of``)."""
+    """Apply the criteria to one sequence (``dates`` sorted, already cut at ``as_of``).
+
+    ``events`` is ``None`` when no events were recorded for the patient.
+    """
     name = str(sequence)
     k = bisect_right(dates, treated)
     if k == 0:
@@ -338,6 +341,22 @@ def _assess_sequence(
                 "only; no later study has confirmed it yet",
             ),
         )
+    if events is None:
+        reason = Reason(
+            Rule.DECLINE,
+            declined + "; no events were recorded, so a change of systemic therapy between the "
+            "peak and the decline could not be excluded",
+        )
+        warnings += (
+            Finding(
+                WarningKind.EVENTS_NOT_RECORDED,
+                f"{name}: OPP assumes no change of systemic therapy between the peak and the "
+                "decline; give the events table to check it",
+            ),
+        )
+        return SequenceAssessment(
+            sequence, ResponseCategory.OPP, **common, reasons=(grew, reason), warnings=warnings
+        )
     changes = [
         ev
         for ev in events
@@ -401,8 +420,8 @@ def assess(
         sequence that can, with a warning), per-sequence results, reasons and warnings.
     """
     treated = history.lesion.treatment.date
-    events = history.events
-    if as_of is not None:
+    events: tuple[Event, ...] | None = history.events if history.events_known else None
+    if as_of is not None and events:
         events = tuple(ev for ev in events if ev.date <= as_of)
     per: dict[Sequence, SequenceAssessment] = {}
     for sequence in _SEQUENCES:

@@ -7,9 +7,9 @@ located in the vertebral body; 5) lesions occupying more than 75% of the vertebr
 cross-sectional area.
 
 Hardware and fracture are read from the ``events`` table (events of the lesion, or of its
-patient with no lesion given); location and involvement from the optional lesion columns
-``in_vertebral_body`` and ``body_involvement_pct``. A check whose data are absent is
-``UNKNOWN``, with the reason.
+patient with no lesion given; ``unknown`` when no events were recorded); location and
+involvement from the optional lesion columns ``in_vertebral_body`` and
+``body_involvement_pct``. A check whose data are absent is ``UNKNOWN``, with the reason.
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ _EVENT_CHECKS = (("no_hardware", EventKind.HARDWARE), ("no_fracture", EventKind.
 # Results that do not depend on the lesion are shared (they are immutable).
 _NO_EVENT = {
     kind: InclusionCheck(code, CheckStatus.MET, f"no {kind} event recorded")
+    for code, kind in _EVENT_CHECKS
+}
+_NOT_RECORDED = {
+    kind: InclusionCheck(code, CheckStatus.UNKNOWN, "no events recorded (no events table)")
     for code, kind in _EVENT_CHECKS
 }
 _UNKNOWN_LOCATION = InclusionCheck(
@@ -95,6 +99,9 @@ def inclusion_checks(
 
     end = last if last is not None else as_of
     for code, kind in _EVENT_CHECKS:
+        if not history.events_known:
+            checks.append(_NOT_RECORDED[kind])
+            continue
         found = [
             ev
             for ev in history.events

@@ -68,6 +68,7 @@ class WarningKind(StrEnum):
     PRIMARY_SEQUENCE_MISSING = "primary_sequence_missing"
     SEQUENCES_DISAGREE = "sequences_disagree"
     DECLINE_UNCONFIRMED = "decline_unconfirmed"
+    EVENTS_NOT_RECORDED = "events_not_recorded"
 
 
 @dataclass(frozen=True, slots=True)

@@ -411,7 +411,7 @@ def load_cohort(
             sequence_index=parsed_measurements["sequence"],
             day=parsed_measurements["day"],
             size_mm=parsed_measurements["size"],
-            events=event_list,
+            events=parsed_events,
         )
         if parsed_measurements is not None
         else ()

@@ -42,7 +42,7 @@ class LesionHistories(Seq[LesionHistory]):
         in ``Sequence``, the date as days since 1970-01-01, and the size.
     events
         Events of the lesions' patients; each history gets its patient's events that are not
-        tied to another lesion, in date order.
+        tied to another lesion, in date order. ``None`` when no events table was given.
     """
 
     def __init__(
@@ -53,7 +53,7 @@ class LesionHistories(Seq[LesionHistory]):
         sequence_index: npt.NDArray[np.int64],
         day: npt.NDArray[np.int64],
         size_mm: npt.NDArray[np.float64],
-        events: Iterable[Event] = (),
+        events: Iterable[Event] | None = None,
     ) -> None:
         self._lesions = tuple(lesions)
         self._sequence = sequence_index
@@ -61,8 +61,9 @@ class LesionHistories(Seq[LesionHistory]):
         self._size = size_mm
         # rows of lesion i are bounds[i]:bounds[i + 1]
         self._bounds = np.searchsorted(lesion_index, np.arange(len(self._lesions) + 1))
+        self._events_recorded = events is not None
         by_patient: dict[str, list[Event]] = defaultdict(list)
-        for event in sorted(events, key=lambda e: e.date):
+        for event in sorted(events or (), key=lambda e: e.date):
             by_patient[event.patient_id].append(event)
         self._events = dict(by_patient)
 
@@ -120,5 +121,5 @@ class LesionHistories(Seq[LesionHistory]):
                 for e in self._events.get(lesion.patient_id, ())
                 if e.lesion_id is None or e.lesion_id == lesion.lesion_id
             )
-            out.append(LesionHistory(lesion, MappingProxyType(per), own))
+            out.append(LesionHistory(lesion, MappingProxyType(per), own, self._events_recorded))
         return tuple(out)
