@@ -13,18 +13,26 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from pseudoprog.criteria.amini2016 import Amini2016Parameters
+from pseudoprog.domain import ResponseCategory, Sequence
 from pseudoprog.errors import InputValidationError, ParameterError, PseudoprogError
 from pseudoprog.io.cohort import Cohort, load_cohort
 
 __all__ = [
+    "CATEGORY_COLOURS",
     "EXIT_INPUT",
     "MAX_PROBLEMS_SHOWN",
     "AsOfOpt",
+    "DeclineWindowOpt",
+    "ErrorMmOpt",
     "EventsOpt",
     "LesionsOpt",
     "MeasurementsOpt",
+    "PeakWindowOpt",
+    "PrimarySequenceOpt",
     "WorkbookOpt",
     "console",
+    "criteria_parameters",
     "err_console",
     "load_input",
     "report_user_errors",
@@ -126,3 +134,48 @@ def load_input(
     for notice in cohort.notices:
         err_console.print(f"[yellow]Note:[/] {notice}")
     return cohort
+
+
+# ---- the criteria parameters, shared by every command that classifies ---------------------
+
+ErrorMmOpt = Annotated[float, typer.Option("--error-mm", help="Measurement error e, in mm.")]
+PrimarySequenceOpt = Annotated[
+    Sequence,
+    typer.Option(
+        "--primary-sequence", case_sensitive=False, help="Sequence that decides the response."
+    ),
+]
+DeclineWindowOpt = Annotated[
+    int,
+    typer.Option("--decline-window-days", help="A decline of e must come within this many days."),
+]
+PeakWindowOpt = Annotated[
+    float,
+    typer.Option("--opp-peak-window-weeks", help="Latest peak (weeks) still read as OPP."),
+]
+
+
+def criteria_parameters(
+    *,
+    error_mm: float,
+    primary_sequence: Sequence,
+    decline_window_days: int,
+    opp_peak_window_weeks: float,
+) -> Amini2016Parameters:
+    """The criteria parameters from the shared command-line options."""
+    return Amini2016Parameters(
+        error_mm=error_mm,
+        decline_window_days=decline_window_days,
+        opp_peak_window_weeks=opp_peak_window_weeks,
+        primary_sequence=primary_sequence,
+    )
+
+
+#: Colours of the response categories in terminal output.
+CATEGORY_COLOURS = {
+    ResponseCategory.PR: "green",
+    ResponseCategory.SD: "cyan",
+    ResponseCategory.PD: "red",
+    ResponseCategory.OPP: "magenta",
+    ResponseCategory.INDETERMINATE: "yellow",
+}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Sequence as Seq
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -24,17 +25,23 @@ from rich.markup import escape
 from rich.table import Table
 
 from pseudoprog.cli._common import (
+    CATEGORY_COLOURS,
     AsOfOpt,
+    DeclineWindowOpt,
+    ErrorMmOpt,
     EventsOpt,
     LesionsOpt,
     MeasurementsOpt,
+    PeakWindowOpt,
+    PrimarySequenceOpt,
     WorkbookOpt,
     console,
+    criteria_parameters,
     err_console,
     load_input,
     report_user_errors,
 )
-from pseudoprog.domain import Evidence, LesionHistory, ResponseCategory
+from pseudoprog.domain import Evidence, LesionHistory, ResponseCategory, Sequence
 from pseudoprog.errors import InputValidationError, ParameterError, Problem
 from pseudoprog.evidence import (
     DEFAULT_DRAWS,
@@ -62,13 +69,6 @@ class AssessFormat(StrEnum):
     JSON = "json"
 
 
-_COLOURS = {
-    ResponseCategory.PR: "green",
-    ResponseCategory.SD: "cyan",
-    ResponseCategory.PD: "red",
-    ResponseCategory.OPP: "magenta",
-    ResponseCategory.INDETERMINATE: "yellow",
-}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -134,7 +134,7 @@ def render_table(results: list[PointOfCareAssessment]) -> Table:
         table.add_row(
             escape(r.lesion.lesion_id),
             str(r.lesion.treatment.fractions),
-            f"[{_COLOURS[status]}]{text}[/]",
+            f"[{CATEGORY_COLOURS[status]}]{text}[/]",
             _probability(r),
             r.next_mri_due.isoformat(),
             _evidence(r),
@@ -204,7 +204,7 @@ def _gather(
     return cohort, rows, table, [*cohort.notices, *notices]
 
 
-def _plot_names(histories: tuple[LesionHistory, ...]) -> list[str]:
+def _plot_names(histories: Seq[LesionHistory]) -> list[str]:
     names: list[str] = []
     for history in histories:
         stem = _UNSAFE.sub("_", history.lesion.lesion_id).strip("._") or "lesion"
@@ -263,9 +263,19 @@ def assess(
             help="Call a follow-up overdue only this many days after its due date.",
         ),
     ] = 0,
+    error_mm: ErrorMmOpt = 2.0,
+    primary_sequence: PrimarySequenceOpt = Sequence.T1,
+    decline_window_days: DeclineWindowOpt = 92,
+    opp_peak_window_weeks: PeakWindowOpt = 26.0,
 ) -> None:
     """Assess each lesion today: status, probability of pseudoprogression, what to do next."""
     model = ModelParameters(seed=seed, draws=draws)
+    params = criteria_parameters(
+        error_mm=error_mm,
+        primary_sequence=primary_sequence,
+        decline_window_days=decline_window_days,
+        opp_peak_window_weeks=opp_peak_window_weeks,
+    )
     cohort, rows, table, notices = _gather(
         lesions=lesions,
         measurements=measurements,
@@ -282,6 +292,7 @@ def assess(
         evidence=rows,
         as_of=day,
         table=table,
+        criteria=params,
         model=model,
         overdue_after_days=overdue_after_days,
     )

@@ -15,17 +15,23 @@ from rich.console import Console
 from rich.table import Table
 
 from pseudoprog.cli._common import (
+    CATEGORY_COLOURS,
     AsOfOpt,
+    DeclineWindowOpt,
+    ErrorMmOpt,
     EventsOpt,
     LesionsOpt,
     MeasurementsOpt,
+    PeakWindowOpt,
+    PrimarySequenceOpt,
     WorkbookOpt,
     console,
+    criteria_parameters,
     err_console,
     load_input,
     report_user_errors,
 )
-from pseudoprog.criteria.amini2016 import Amini2016Parameters, assess_many
+from pseudoprog.criteria.amini2016 import assess_many
 from pseudoprog.criteria.result import Assessment
 from pseudoprog.domain import ResponseCategory, Sequence
 from pseudoprog.io.atomic import atomic_path
@@ -42,15 +48,6 @@ class OutputFormat(StrEnum):
     CSV = "csv"
 
 
-_COLOURS = {
-    ResponseCategory.PR: "green",
-    ResponseCategory.SD: "cyan",
-    ResponseCategory.PD: "red",
-    ResponseCategory.OPP: "magenta",
-    ResponseCategory.INDETERMINATE: "yellow",
-}
-
-
 def _fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -58,7 +55,7 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 def _category(value: ResponseCategory | None, *, bold: bool = False) -> str:
     if value is None:
         return "-"
-    style = f"bold {_COLOURS[value]}" if bold else _COLOURS[value]
+    style = f"bold {CATEGORY_COLOURS[value]}" if bold else CATEGORY_COLOURS[value]
     return f"[{style}]{value.value}[/]"
 
 
@@ -111,21 +108,10 @@ def classify(
     events: EventsOpt = None,
     workbook: WorkbookOpt = None,
     as_of: AsOfOpt = None,
-    error_mm: Annotated[
-        float, typer.Option("--error-mm", help="Measurement error e, in mm.")
-    ] = 2.0,
-    primary_sequence: Annotated[
-        Sequence,
-        typer.Option(
-            "--primary-sequence", case_sensitive=False, help="Sequence that decides the response."
-        ),
-    ] = Sequence.T1,
-    decline_window_days: Annotated[
-        int, typer.Option("--decline-window-days", help="Decline of e must come within this.")
-    ] = 92,
-    opp_peak_window_weeks: Annotated[
-        float, typer.Option("--opp-peak-window-weeks", help="Latest peak still read as OPP.")
-    ] = 26.0,
+    error_mm: ErrorMmOpt = 2.0,
+    primary_sequence: PrimarySequenceOpt = Sequence.T1,
+    decline_window_days: DeclineWindowOpt = 92,
+    opp_peak_window_weeks: PeakWindowOpt = 26.0,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", case_sensitive=False, help="Output format.")
     ] = OutputFormat.TABLE,
@@ -139,11 +125,11 @@ def classify(
     ] = None,
 ) -> None:
     """Classify each lesion as PR, SD, PD, OPP or INDETERMINATE, with the reasons."""
-    params = Amini2016Parameters(
+    params = criteria_parameters(
         error_mm=error_mm,
+        primary_sequence=primary_sequence,
         decline_window_days=decline_window_days,
         opp_peak_window_weeks=opp_peak_window_weeks,
-        primary_sequence=primary_sequence,
     )
     day: date | None = None if as_of is None else as_of.date()
     with paused_gc():

@@ -12,16 +12,20 @@ import typer
 from rich.markup import escape
 
 from pseudoprog.cli._common import (
+    DeclineWindowOpt,
+    ErrorMmOpt,
     EventsOpt,
     LesionsOpt,
     MeasurementsOpt,
+    PeakWindowOpt,
+    PrimarySequenceOpt,
     WorkbookOpt,
     console,
+    criteria_parameters,
     err_console,
     load_input,
     report_user_errors,
 )
-from pseudoprog.criteria.amini2016 import Amini2016Parameters
 from pseudoprog.domain import Sequence, normalize_token
 from pseudoprog.errors import InputValidationError, Problem
 from pseudoprog.io.atomic import atomic_write_bytes, atomic_write_text
@@ -109,32 +113,21 @@ def study(
             "(they are still listed).",
         ),
     ] = False,
-    error_mm: Annotated[
-        float, typer.Option("--error-mm", help="Measurement error e, in mm.")
-    ] = 2.0,
-    primary_sequence: Annotated[
-        Sequence,
-        typer.Option(
-            "--primary-sequence", case_sensitive=False, help="Sequence that decides the response."
-        ),
-    ] = Sequence.T1,
-    decline_window_days: Annotated[
-        int, typer.Option("--decline-window-days", help="Decline of e must come within this.")
-    ] = 92,
-    opp_peak_window_weeks: Annotated[
-        float, typer.Option("--opp-peak-window-weeks", help="Latest peak still read as OPP.")
-    ] = 26.0,
+    error_mm: ErrorMmOpt = 2.0,
+    primary_sequence: PrimarySequenceOpt = Sequence.T1,
+    decline_window_days: DeclineWindowOpt = 92,
+    opp_peak_window_weeks: PeakWindowOpt = 26.0,
 ) -> None:
     """Run the analyses of Amini et al. 2016 on a cohort and write a report.
 
     With --measurements, responses come from the classifier; without, from the response
     column of the lesions table (a cohort copied from a paper).
     """
-    params = Amini2016Parameters(
+    params = criteria_parameters(
         error_mm=error_mm,
+        primary_sequence=primary_sequence,
         decline_window_days=decline_window_days,
         opp_peak_window_weeks=opp_peak_window_weeks,
-        primary_sequence=primary_sequence,
     )
     cohort = load_input(
         lesions=lesions,
