@@ -29,6 +29,9 @@ from pseudoprog.perfusion._basis import (
 from pseudoprog.perfusion._chunk import ChunkResult, Projections
 from pseudoprog.perfusion.result import FitFlag
 
+#: A projection below this fraction of ``|y|`` is round-off: no uptake (Ktrans = 0).
+_ZERO = 1e-9
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
@@ -82,7 +85,7 @@ def _vp_zero_face(basis: ConvolutionBasis, pr: Projections, cols: IntArray) -> C
     f_grid = z @ basis.f_nodes_r.T
     cell = np.argmax(f_grid, axis=1)
     fmax = np.take_along_axis(f_grid, cell[:, None], axis=1)[:, 0]
-    uptake = fmax > 0
+    uptake = fmax > _ZERO * np.sqrt(yy)
     out.vp[:] = 0.0
     out.ktrans[:] = 0.0
     out.rss[:] = yy
@@ -130,7 +133,7 @@ def _interior(
         s_grid[infeasible] = -np.inf
     cell = np.argmax(s_grid, axis=1)
     smax = np.take_along_axis(s_grid, cell[:, None], axis=1)[:, 0]
-    idx = np.flatnonzero(smax > 0)
+    idx = np.flatnonzero(smax > _ZERO * np.sqrt(pr.yy[cols]))
     if idx.size == 0:
         return out
     c = cell[idx]

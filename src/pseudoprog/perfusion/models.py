@@ -32,6 +32,7 @@ from enum import Enum
 
 import numpy as np
 import numpy.typing as npt
+from scipy.signal import lfilter
 
 from pseudoprog.errors import ParameterError
 
@@ -147,6 +148,11 @@ def exp_convolve(t_s: ArrayLike, cp: ArrayLike, kep_per_min: ArrayLike) -> Float
     uniform = bool(np.allclose(dt, dt[0], rtol=1e-12, atol=0.0))
     if uniform:
         decay, w0, w1 = _weights(np.full(1, dt[0]), flat)
+        if flat.size < t.size:
+            # The recursion is a first-order IIR filter: one C loop per rate constant.
+            for j in range(flat.size):
+                out[j, 1:] = lfilter([w1[j], w0[j]], [1.0, -decay[j]], c[1:], zi=[w0[j] * c[0]])[0]
+            return out.reshape((*k.shape, t.size))
     current = np.zeros(flat.size)
     for i in range(1, t.size):
         if not uniform:
