@@ -419,4 +419,6 @@ def load_cohort(
     sources = tuple(
         t.label for t in (lesion_table, measurement_table, event_table) if t is not None
     )
+    del lesion_table, measurement_table, event_table, parsed_lesions, parsed_measurements
+    pa.default_memory_pool().release_unused()  # the raw text is no longer needed
     return Cohort(tuple(built), histories, tuple(event_list), tuple(log.notices), sources)
