@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -100,6 +99,14 @@ def _note_unknown_columns(
         log.notice(f"{table.label}: ignored column(s) {', '.join(extra)}")
 
 
+def _repeated(values: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """True for every value already seen earlier in the array."""
+    _, first = np.unique(values.astype(str), return_index=True)
+    seen = np.ones(len(values), dtype=bool)
+    seen[first] = False
+    return seen
+
+
 @dataclass
 class _Lesions:
     table: RawTable
@@ -151,8 +158,7 @@ def _parse_lesions(table: RawTable, log: ProblemLog) -> _Lesions | None:
                 )
             )
 
-    series = pd.Series(ids)
-    dup = (series.duplicated(keep="first") & (series != "")).to_numpy()
+    dup = _repeated(ids) & (ids != "")
     if dup.any():
         first_row = {v: i + 2 for i, v in reversed(list(enumerate(ids)))}
         for k in np.flatnonzero(dup):
@@ -227,7 +233,7 @@ def _parse_measurements(
     )
     if lesions is None:
         return None
-    first = ~pd.Series(lesions.ids).duplicated().to_numpy()  # duplicates are reported apart
+    first = ~_repeated(lesions.ids)  # duplicates are reported apart
     found = pc.index_in(
         table.column("lesion_id"), value_set=pa.array(lesions.ids[first].tolist(), pa.string())
     )
@@ -278,7 +284,7 @@ def _check_baselines(lesions: _Lesions, parsed: dict[str, Any] | None, log: Prob
     if parsed is not None and len(parsed["lesion"]):
         np.minimum.at(first, parsed["lesion"], parsed["day"])
     treated = lesions.treated.astype(np.int64)
-    unique = ~pd.Series(lesions.ids).duplicated().to_numpy()  # duplicates are reported apart
+    unique = ~_repeated(lesions.ids)  # duplicates are reported apart
     missing = (first > treated) & ~np.isnat(lesions.treated) & (lesions.ids != "") & unique
     for i in np.flatnonzero(missing):
         log.add(

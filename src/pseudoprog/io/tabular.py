@@ -15,16 +15,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from pseudoprog.domain import normalize_token
+
+if TYPE_CHECKING:
+    import pandas as pd
 from pseudoprog.errors import InputValidationError, Problem
 
 __all__ = [
@@ -209,10 +211,7 @@ class RawTable:
                 pc.cast(nullable, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            values = np.asarray(
-                pd.to_numeric(pd.Series(nullable.to_pylist(), dtype=object), errors="coerce"),
-                dtype=np.float64,
-            )
+            values = _numbers_one_by_one(nullable.to_pylist())
         what = "a whole number" if integer else "a number"
         if unit:
             what += f" in {unit}"
@@ -294,6 +293,19 @@ class RawTable:
         return values
 
 
+def _numbers_one_by_one(cells: list[str | None]) -> npt.NDArray[np.float64]:
+    """Parse cells one by one (when some cell is not a number): NaN where invalid."""
+    values = np.full(len(cells), np.nan)
+    for index, text in enumerate(cells):
+        if text is None:
+            continue
+        try:
+            values[index] = float(text)
+        except ValueError:
+            continue
+    return values
+
+
 def _dates_one_by_one(cells: list[str]) -> npt.NDArray[np.datetime64]:
     """Parse cells one by one (when some cell is not strict ISO): NaT where invalid.
 
@@ -341,13 +353,13 @@ def _normalize_names(table: pa.Table) -> pa.Table:
     return table.rename_columns(names)
 
 
-def _stringify(frame: pd.DataFrame) -> pa.Table:
+def _stringify(frame: pd.DataFrame) -> pa.Table:  # pandas is imported by the caller
     """Turn workbook cells into text the parsers read (dates as ISO, whole floats as ints)."""
 
     def cell(value: Any) -> str:
         if value is None or (isinstance(value, float) and np.isnan(value)):
             return ""
-        if isinstance(value, pd.Timestamp | datetime):
+        if isinstance(value, datetime):  # pandas.Timestamp is a datetime
             return value.date().isoformat() if value.time() == time(0) else value.isoformat()
         if isinstance(value, date):
             return value.isoformat()
@@ -395,6 +407,8 @@ def read_workbook(path: str | Path, log: ProblemLog) -> Workbook | None:
         log.add(Problem(str(path), "file not found", expected="the path of an existing .xlsx"))
         return None
     try:
+        import pandas as pd  # imported here: only workbooks need it
+
         raw = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
     except Exception as exc:  # any reader failure becomes a problem, never a traceback
         log.add(

@@ -32,7 +32,6 @@ from enum import Enum
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import lfilter
 
 from pseudoprog.errors import ParameterError
 
@@ -150,6 +149,8 @@ def exp_convolve(t_s: ArrayLike, cp: ArrayLike, kep_per_min: ArrayLike) -> Float
         decay, w0, w1 = _weights(np.full(1, dt[0]), flat)
         if flat.size < t.size:
             # The recursion is a first-order IIR filter: one C loop per rate constant.
+            from scipy.signal import lfilter  # imported here: scipy.signal is slow to import
+
             for j in range(flat.size):
                 out[j, 1:] = lfilter([w1[j], w0[j]], [1.0, -decay[j]], c[1:], zi=[w0[j] * c[0]])[0]
             return out.reshape((*k.shape, t.size))
