@@ -45,6 +45,8 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/classify.py
+	$(BIN)/python benchmarks/perfusion.py
+	$(BIN)/python benchmarks/assess_validation.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .mypy_cache .ruff_cache .pytest_cache
