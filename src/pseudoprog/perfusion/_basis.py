@@ -28,9 +28,9 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 #: Degree of the Chebyshev interpolants between grid nodes.
-DEGREE = 12
+DEGREE = 10
 #: Points of the dense evaluation of an interpolant before the Newton polish.
-DENSE_POINTS = 65
+DENSE_POINTS = 33
 #: Relative singular value below which basis directions are dropped.
 _RANK_TOLERANCE = 1e-13
 
@@ -144,6 +144,39 @@ class ConvolutionBasis:
         self.nb_table: FloatArray = coef(nb_c)
         self.g01_table: FloatArray = coef(g01_c)
         self.g11_table: FloatArray = coef(g11_c)
+        self._single_tables: dict[int, npt.NDArray[np.float32]] = {
+            id(self.b_table): np.ascontiguousarray(self.b_table, dtype=np.float32)
+        }
+        self._single = (
+            np.ascontiguousarray(self.projector, dtype=np.float32),
+            np.ascontiguousarray(self.e_nodes_r, dtype=np.float32),
+            np.ascontiguousarray(self.f_nodes_r, dtype=np.float32),
+        )
+
+    def table_for(
+        self, table: FloatArray, dtype: np.dtype[np.floating]
+    ) -> npt.NDArray[np.floating]:
+        """A Chebyshev table in the precision ``dtype`` (float32 copies are cached)."""
+        if dtype != np.float32:
+            return table
+        key = id(table)
+        cached = self._single_tables.get(key)
+        if cached is None:
+            cached = np.ascontiguousarray(table, dtype=np.float32)
+            self._single_tables[key] = cached
+        return cached
+
+    def projector_for(self, dtype: np.dtype[np.floating]) -> npt.NDArray[np.floating]:
+        """:attr:`projector` in the precision of the data."""
+        return self._single[0] if dtype == np.float32 else self.projector
+
+    def nodes_for(
+        self, dtype: np.dtype[np.floating]
+    ) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]]:
+        """The unit vectors ``e`` and ``f`` at the nodes, in the precision of the data."""
+        if dtype == np.float32:
+            return self._single[1], self._single[2]
+        return self.e_nodes_r, self.f_nodes_r
 
 
 def _orthonormal_span(curves: FloatArray) -> FloatArray:
@@ -170,12 +203,12 @@ def _orthonormal_span(curves: FloatArray) -> FloatArray:
 
 _DENSE_X = np.linspace(-1.0, 1.0, DENSE_POINTS)
 _DENSE_VT = np.ascontiguousarray(cheb.chebvander(_DENSE_X, DEGREE).T)  # (D+1, M)
-_D1T = np.ascontiguousarray(_derivative_matrix(1).T)
-_D2T = np.ascontiguousarray(_derivative_matrix(2).T)
+#: Coefficients to those of the first and second derivative, stacked: ``(2(D+1), D+1)``.
+_D12 = np.ascontiguousarray(np.vstack([_derivative_matrix(1), _derivative_matrix(2)]))
 
 
 def chebyshev_terms(x: FloatArray) -> FloatArray:
-    """``T_n(x)`` for ``n = 0..DEGREE``, shape ``x.shape + (DEGREE + 1,)``."""
+    """``T_n(x)`` for ``n = 0..DEGREE``, shape ``(DEGREE + 1,) + x.shape`` (component-major)."""
     out = np.empty((DEGREE + 1, *x.shape))
     out[0] = 1.0
     out[1] = x
@@ -183,11 +216,17 @@ def chebyshev_terms(x: FloatArray) -> FloatArray:
     for n in range(2, DEGREE + 1):
         np.multiply(twice, out[n - 1], out=out[n])
         out[n] -= out[n - 2]
-    return np.ascontiguousarray(np.moveaxis(out, 0, -1))
+    return out
 
 
-def local_coefficients(table: FloatArray, z: FloatArray, cell: IntArray) -> FloatArray:
-    """Chebyshev coefficients of ``y · table(u)`` around each voxel's node.
+def sorted_coefficients(
+    table: npt.NDArray[np.floating], z: npt.NDArray[np.floating], cell: IntArray
+) -> tuple[FloatArray, IntArray]:
+    """Chebyshev coefficients of ``y · table(u)`` around each voxel's node, in node order.
+
+    Voxels are sorted by node so that each node's coefficients come from one matrix product;
+    the results stay in that order (``order`` maps positions to the input voxels), and only
+    the final per-voxel values need putting back.
 
     Parameters
     ----------
@@ -200,79 +239,88 @@ def local_coefficients(table: FloatArray, z: FloatArray, cell: IntArray) -> Floa
 
     Returns
     -------
-    numpy.ndarray
-        ``(n, D+1)`` coefficients.
+    tuple of numpy.ndarray
+        ``(D+1, n)`` coefficients of the sorted voxels and the sorting ``order``.
     """
     n = cell.size
-    out = np.empty((n, DEGREE + 1))
-    if n == 0:
-        return out
-    order = np.argsort(cell, kind="stable")
+    # np.take (unlike fancy indexing) releases the GIL, so worker threads run in parallel.
+    order = np.argsort(cell)
     counts = np.bincount(cell, minlength=table.shape[0])
-    z_sorted = z[order]
-    sorted_out = np.empty((n, DEGREE + 1))
+    z_sorted = np.take(z, order, axis=0)
+    out = np.empty((DEGREE + 1, n), dtype=np.result_type(table, z))
     start = 0
     for j in np.flatnonzero(counts):
         stop = start + int(counts[j])
-        np.matmul(z_sorted[start:stop], table[j].T, out=sorted_out[start:stop])
+        np.matmul(table[j], z_sorted[start:stop].T, out=out[:, start:stop])
         start = stop
-    out[order] = sorted_out
-    return out
+    return np.asarray(out, dtype=np.float64), order
+
+
+def unsort(values: FloatArray, order: IntArray) -> FloatArray:
+    """Put per-voxel ``values`` computed in ``order`` back in input order."""
+    inverse = np.empty(order.size, dtype=np.intp)
+    inverse[order] = np.arange(order.size)
+    return np.asarray(np.take(values, inverse, axis=0))
+
+
+def pick(values: FloatArray, column: IntArray) -> FloatArray:
+    """``values[i, column[i]]`` for every row ``i`` (GIL-free, unlike fancy indexing)."""
+    flat = column + np.arange(values.shape[0]) * values.shape[1]
+    return np.asarray(np.take(values, flat), dtype=values.dtype)
 
 
 def evaluate(coef: FloatArray, terms: FloatArray) -> FloatArray:
-    """``Σ_n coef[k, n] · terms[k, n]`` for every voxel ``k``."""
-    return np.asarray(np.einsum("kn,kn->k", coef, terms), dtype=np.float64)
+    """``Σ_k coef[k, i] · terms[k, i]`` for every voxel ``i`` (component-major arrays)."""
+    return np.asarray(np.einsum("ki,ki->i", coef, terms), dtype=np.float64)
 
 
 def maximize_local(
     coef: FloatArray, lower: FloatArray, upper: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Maximise ``p(x) = Σ coef_n T_n(x)`` over ``x ∈ [lower, upper] ⊂ [−1, 1]`` per voxel.
+    """Maximise ``p(x) = Σ coef_k T_k(x)`` over ``x ∈ [lower, upper] ⊂ [−1, 1]`` per voxel.
 
-    A dense evaluation locates the best point, a parabola through it and its neighbours
-    refines it, and a safeguarded Newton step polishes it (kept only if it does not lower
-    ``p``).
+    ``coef`` is ``(D+1, n)``. A dense evaluation locates the best point, a parabola through
+    it and its neighbours refines it, and a Newton step polishes it (kept only if it does not
+    lower ``p``).
 
     Returns
     -------
     tuple of numpy.ndarray
-        ``x`` and ``p(x)``, each ``(n,)``, and the Chebyshev terms at ``x``, ``(n, D+1)``.
+        ``x`` and ``p(x)``, each ``(n,)``, and the Chebyshev terms at ``x``, ``(D+1, n)``.
     """
-    n = coef.shape[0]
+    n = coef.shape[1]
     if n == 0:
-        return np.empty(0), np.empty(0), np.empty((0, DEGREE + 1))
-    values = coef @ _DENSE_VT  # (n, M)
-    restricted = (lower > -1.0) | (upper < 1.0)
-    if np.any(restricted):
-        rows = np.flatnonzero(restricted)
-        outside = (_DENSE_X[None, :] < lower[rows, None] - 1e-12) | (
-            _DENSE_X[None, :] > upper[rows, None] + 1e-12
+        return np.empty(0), np.empty(0), np.empty((DEGREE + 1, 0))
+    values = coef.T @ _DENSE_VT  # (n, M)
+    restricted = np.flatnonzero((lower > -1.0) | (upper < 1.0))
+    if restricted.size:
+        outside = (_DENSE_X[None, :] < lower[restricted, None] - 1e-12) | (
+            _DENSE_X[None, :] > upper[restricted, None] + 1e-12
         )
-        values[rows] = np.where(outside, -np.inf, values[rows])
+        values[restricted] = np.where(outside, -np.inf, values[restricted])
     best = np.argmax(values, axis=1)
     spacing = _DENSE_X[1] - _DENSE_X[0]
-    value = np.take_along_axis(values, best[:, None], axis=1)[:, 0]
-    left = np.take_along_axis(values, np.maximum(best - 1, 0)[:, None], axis=1)[:, 0]
-    right = np.take_along_axis(values, np.minimum(best + 1, DENSE_POINTS - 1)[:, None], axis=1)[
-        :, 0
-    ]
+    value = pick(values, best)
+    left = pick(values, np.maximum(best - 1, 0))
+    right = pick(values, np.minimum(best + 1, DENSE_POINTS - 1))
     denom = left - 2.0 * value + right
     ok = (best > 0) & (best < DENSE_POINTS - 1) & (denom < 0) & np.isfinite(denom)
     with np.errstate(divide="ignore", invalid="ignore"):
         shift = np.where(ok, 0.5 * (left - right) / np.where(ok, denom, -1.0), 0.0)
-    x = np.clip(_DENSE_X[best] + np.clip(shift, -0.5, 0.5) * spacing, lower, upper)
+    x = np.clip(np.take(_DENSE_X, best) + np.clip(shift, -0.5, 0.5) * spacing, lower, upper)
     terms = chebyshev_terms(x)
     p0 = evaluate(coef, terms)
-    p1 = evaluate(coef @ _D1T, terms)
-    p2 = evaluate(coef @ _D2T, terms)
+    derivatives = _D12 @ coef  # (2(D+1), n)
+    p1 = evaluate(derivatives[: DEGREE + 1], terms)
+    p2 = evaluate(derivatives[DEGREE + 1 :], terms)
     with np.errstate(divide="ignore", invalid="ignore"):
         step = np.where(p2 < 0, -p1 / np.where(p2 < 0, p2, -1.0), 0.0)
     trial = np.clip(x + np.clip(step, -spacing, spacing), lower, upper)
     trial_terms = chebyshev_terms(trial)
     p_trial = evaluate(coef, trial_terms)
-    better = p_trial >= p0
-    x = np.where(better, trial, x)
-    value = np.where(better, p_trial, p0)
-    terms = np.where(better[:, None], trial_terms, terms)
-    return x, value, terms
+    worse = np.flatnonzero(p_trial < p0)
+    if worse.size:  # rare: keep the parabola's point
+        trial[worse] = x[worse]
+        p_trial[worse] = p0[worse]
+        trial_terms[:, worse] = terms[:, worse]
+    return trial, p_trial, trial_terms

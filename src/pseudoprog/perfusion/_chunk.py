@@ -52,3 +52,5 @@ class Projections:
     yy: FloatArray  #: ``y·y``
     p0: FloatArray  #: ``y·cp``
     sstot: FloatArray  #: ``Σ (y − mean y)²``
+    #: ``z`` in the precision of the data, for the grid search (float32 data: float32)
+    z_grid: npt.NDArray[np.floating]

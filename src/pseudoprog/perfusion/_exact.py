@@ -23,8 +23,10 @@ import numpy.typing as npt
 from pseudoprog.perfusion._basis import (
     ConvolutionBasis,
     evaluate,
-    local_coefficients,
     maximize_local,
+    pick,
+    sorted_coefficients,
+    unsort,
 )
 from pseudoprog.perfusion._chunk import ChunkResult, Projections
 from pseudoprog.perfusion.result import FitFlag
@@ -39,14 +41,15 @@ BoolArray = npt.NDArray[np.bool_]
 
 def project(basis: ConvolutionBasis, yt: npt.NDArray[np.floating]) -> Projections:
     """Project a chunk of curves ``yt`` (shape ``(T, n)``, time first) on the basis."""
-    proj = basis.projector.astype(yt.dtype, copy=False) @ yt
+    proj = basis.projector_for(yt.dtype) @ yt
     proj64 = np.ascontiguousarray(proj.T, dtype=np.float64)  # (n, r + 1)
     z = proj64[:, :-1]
     total = proj64[:, -1]
     yy = np.asarray(np.einsum("tn,tn->n", yt, yt), dtype=np.float64)
     p0 = z @ basis.cp_r
     sstot = np.maximum(yy - total * total / basis.frames, 0.0)
-    return Projections(z=z, yy=yy, p0=p0, sstot=sstot)
+    z_grid = z if yt.dtype == np.float64 else np.asarray(proj.T[:, :-1])
+    return Projections(z=z, yy=yy, p0=p0, sstot=sstot, z_grid=z_grid)
 
 
 def _range_ends(basis: ConvolutionBasis, cell: IntArray) -> tuple[FloatArray, FloatArray]:
@@ -59,32 +62,35 @@ def _range_ends(basis: ConvolutionBasis, cell: IntArray) -> tuple[FloatArray, Fl
 def _refine(
     basis: ConvolutionBasis,
     table: FloatArray,
-    norm_table: FloatArray,
+    shared: tuple[FloatArray, ...],
     z: FloatArray,
     cell: IntArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, tuple[FloatArray, ...]]:
     """Maximise ``y·g(u)`` near ``cell`` for the unit-vector family ``g`` of ``table``.
 
-    Returns ``u``, the maximum, the norm of the un-normalised basis at ``u`` and the
-    Chebyshev terms at the optimum (for evaluating further shared functions there).
+    Returns ``u`` and the maximum, and the shared functions of the ``(K, D+1)`` tables in
+    ``shared`` evaluated at the optimum, all in the order of the input voxels.
     """
-    lower, upper = _range_ends(basis, cell)
-    coef = local_coefficients(table, z, cell)
+    coef, order = sorted_coefficients(table, z, cell)
+    cell_sorted = np.take(cell, order)
+    lower, upper = _range_ends(basis, cell_sorted)
     x, best, terms = maximize_local(coef, lower, upper)
-    norm = evaluate(norm_table[cell], terms)
-    u = basis.grid.nodes[cell] + basis.grid.step * x
-    return u, best, norm, terms
+    values = [evaluate(np.take(t.T, cell_sorted, axis=1), terms) for t in shared]
+    u = np.take(basis.grid.nodes, cell_sorted) + basis.grid.step * x
+    stacked = unsort(np.stack([u, best, *values], axis=1), order)
+    return stacked[:, 0], stacked[:, 1], tuple(stacked[:, 2 + k] for k in range(len(shared)))
 
 
 def _vp_zero_face(basis: ConvolutionBasis, pr: Projections, cols: IntArray) -> ChunkResult:
     """Best fit with ``vp = 0`` (the Tofts model) for the voxels ``cols``."""
     n = cols.size
     out = ChunkResult.empty(n)
-    z = pr.z[cols]
+    z = np.take(pr.z, cols, axis=0)
     yy = pr.yy[cols]
-    f_grid = z @ basis.f_nodes_r.T
+    z_grid = np.take(pr.z_grid, cols, axis=0)
+    f_grid = z_grid @ basis.nodes_for(z_grid.dtype)[1].T
     cell = np.argmax(f_grid, axis=1)
-    fmax = np.take_along_axis(f_grid, cell[:, None], axis=1)[:, 0]
+    fmax = pick(f_grid, cell)
     uptake = fmax > _ZERO * np.sqrt(yy)
     out.vp[:] = 0.0
     out.ktrans[:] = 0.0
@@ -92,7 +98,8 @@ def _vp_zero_face(basis: ConvolutionBasis, pr: Projections, cols: IntArray) -> C
     out.flags[:] = FitFlag.NO_UPTAKE
     idx = np.flatnonzero(uptake)
     if idx.size:
-        u, best, nb, _ = _refine(basis, basis.f_table, basis.nb_table, z[idx], cell[idx])
+        z_idx = np.take(z, idx, axis=0)
+        u, best, (nb,) = _refine(basis, basis.f_table, (basis.nb_table,), z_idx, cell[idx])
         kep = np.exp(u)
         out.kep[idx] = kep
         out.ktrans[idx] = best / nb
@@ -123,28 +130,32 @@ def _interior(
     """
     n = cols.size
     out = ChunkResult.empty(n)
-    z = pr.z[cols]
-    p0 = pr.p0[cols]
-    base = pr.yy[cols] - p0 * p0 / basis.g00
-    s_grid = z @ basis.e_nodes_r.T  # (n, K)
+    everything = cols.size == pr.yy.size
+    z = pr.z if everything else np.take(pr.z, cols, axis=0)
+    p0 = pr.p0 if everything else pr.p0[cols]
+    yy = pr.yy if everything else pr.yy[cols]
+    base = yy - p0 * p0 / basis.g00
+    z_grid = pr.z_grid if everything else np.take(pr.z_grid, cols, axis=0)
+    s_grid = z_grid @ basis.nodes_for(z_grid.dtype)[0].T  # (n, K), in the data's precision
     if feasible_only:
         slope = basis.g01_nodes / np.where(basis.ne_nodes > 0, basis.ne_nodes, 1.0)
         infeasible = s_grid * slope[None, :] > p0[:, None]  # vp < 0 at the node
         s_grid[infeasible] = -np.inf
     cell = np.argmax(s_grid, axis=1)
-    smax = np.take_along_axis(s_grid, cell[:, None], axis=1)[:, 0]
-    idx = np.flatnonzero(smax > _ZERO * np.sqrt(pr.yy[cols]))
+    smax = pick(s_grid, cell)
+    idx = np.flatnonzero(smax > _ZERO * np.sqrt(yy))
     if idx.size == 0:
         return out
     c = cell[idx]
-    u, best, ne, terms = _refine(basis, basis.e_table, basis.ne_table, z[idx], c)
-    g01 = evaluate(basis.g01_table[c], terms)
+    z_idx = np.take(z, idx, axis=0)
+    u, best, (ne, g01) = _refine(basis, basis.e_table, (basis.ne_table, basis.g01_table), z_idx, c)
     kt = best / ne
     vp = (p0[idx] - kt * g01) / basis.g00
     if feasible_only:
         bad = vp < 0
         if np.any(bad):  # fall back to the feasible node
-            s_node = smax[idx][bad]
+            rows = np.take(z_idx, np.flatnonzero(bad), axis=0)
+            s_node = np.einsum("nr,nr->n", rows, np.take(basis.e_nodes_r, c[bad], axis=0))
             kt_node = s_node / basis.ne_nodes[c[bad]]
             u[bad] = basis.grid.nodes[c[bad]]
             best[bad] = s_node

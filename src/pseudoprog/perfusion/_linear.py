@@ -24,7 +24,8 @@ from pseudoprog.perfusion._basis import (
     ConvolutionBasis,
     chebyshev_terms,
     evaluate,
-    local_coefficients,
+    sorted_coefficients,
+    unsort,
 )
 from pseudoprog.perfusion._chunk import ChunkResult, Projections
 from pseudoprog.perfusion.models import exp_convolve
@@ -36,22 +37,51 @@ __all__ = ["LinearSystem", "fit_linear", "fit_patlak_chunk", "model_rss"]
 
 
 class LinearSystem:
-    """Shared vectors of the linearised models for one time grid and AIF."""
+    """Shared vectors of the linearised models for one time grid and AIF.
 
-    def __init__(self, t_s: FloatArray, cp: FloatArray) -> None:
+    With a convolution ``basis`` the rows of :attr:`projector` also give the reduced
+    projections of every curve, from which the RSS of the fitted model follows exactly.
+    """
+
+    def __init__(self, t_s: FloatArray, cp: FloatArray, basis: ConvolutionBasis | None) -> None:
         t = t_s / 60.0
         steps = np.diff(t)
         self.steps = steps
+        self.frames = t.size
         self.uniform = bool(np.allclose(steps, steps[0], rtol=1e-9, atol=0.0))
         self.icp = self.integrate(cp)
         self.cp = cp
         self.g11 = float(self.icp @ self.icp)
         self.g13 = float(self.icp @ cp)
         self.g33 = float(cp @ cp)
-        #: Rows whose products with a curve y give y·∫Cp, ∫y·∫Cp, ∫y·Cp.
-        self.rows = np.vstack(
-            [self.icp, self.integrate_adjoint(self.icp), self.integrate_adjoint(cp)]
+        #: Rows giving Σy, y·∫Cp, ∫y·∫Cp, ∫y·Cp, y·Cp and Σ_i S_i (S the running sum of y).
+        shared = np.vstack(
+            [
+                np.ones(t.size),
+                self.icp,
+                self.integrate_adjoint(self.icp),
+                self.integrate_adjoint(cp),
+                cp,
+                np.arange(t.size, 0, -1, dtype=np.float64),
+            ]
         )
+        self.basis = basis
+        self.shared: FloatArray = np.ascontiguousarray(shared)
+        self._shared32 = np.ascontiguousarray(shared, dtype=np.float32)
+        basis_columns = np.empty((t.size, 0)) if basis is None else basis.U
+        self._columns = (
+            np.ascontiguousarray(basis_columns),
+            np.ascontiguousarray(basis_columns, dtype=np.float32),
+        )
+
+    def rows_for(self, dtype: np.dtype[np.floating]) -> npt.NDArray[np.floating]:
+        """The shared rows in the working precision of the data."""
+        return self._shared32 if dtype == np.float32 else self.shared
+
+    def reduced(self, yt: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
+        """``Uᵀ y`` of every column, ``(n, r)``, in the data's precision."""
+        columns = self._columns[1] if yt.dtype == np.float32 else self._columns[0]
+        return np.asarray(yt.T @ columns)
 
     def integrate(self, y: FloatArray) -> FloatArray:
         """Cumulative trapezoid integral ``I = L y`` (``I_0 = 0``), time in minutes."""
@@ -69,41 +99,63 @@ class LinearSystem:
         return out
 
     def integral_products(
-        self, yt: npt.NDArray[np.floating], total: FloatArray
+        self, yt: npt.NDArray[np.floating], total: FloatArray, yy: FloatArray, running: FloatArray
     ) -> tuple[FloatArray, FloatArray]:
-        """``∫y·∫y`` and ``∫y·y`` for every column of ``yt`` (time first)."""
+        """``∫y·∫y`` and ``∫y·y`` for every column of ``yt`` (time first).
+
+        ``total`` is ``Σ y`` and ``running`` is ``Σ_i S_i`` with ``S_i = y_0 + … + y_i``.
+        For uniform sampling ``I_i = (h/2)(2 S_i − y_0 − y_i)``, so both follow from ``Σ S_i²``
+        and sums already known: one running sum over time (three operations a frame).
+        """
         n = yt.shape[1]
-        running = np.zeros(n)
+        first = np.asarray(yt[0], dtype=np.float64)
+        if self.uniform:
+            cum = np.zeros(n)
+            square = np.zeros(n)
+            scratch = np.empty(n)
+            for i in range(self.frames):
+                cum += yt[i]
+                np.multiply(cum, cum, out=scratch)
+                square += scratch
+            half = self.steps[0] / 2.0
+            s_y = 0.5 * (total * total + yy)  # Σ S_i y_i
+            jj = (
+                4.0 * square
+                - 4.0 * (s_y + first * running)
+                + self.frames * first * first
+                + 2.0 * first * total
+                + yy
+            )
+            return half * half * jj, half * total * (total - first)
+        running_i = np.zeros(n)
         square = np.zeros(n)
         cross = np.zeros(n)
         scratch = np.empty(n)
-        for i in range(1, yt.shape[0]):
+        for i in range(1, self.frames):
             np.add(yt[i - 1], yt[i], out=scratch)
-            if not self.uniform:
-                scratch *= self.steps[i - 1] / 2.0
-            running += scratch
-            np.multiply(running, running, out=scratch)
+            scratch *= self.steps[i - 1] / 2.0
+            running_i += scratch
+            np.multiply(running_i, running_i, out=scratch)
             square += scratch
-            if not self.uniform:
-                np.multiply(running, yt[i], out=scratch)
-                cross += scratch
-        if self.uniform:
-            half = self.steps[0] / 2.0
-            square *= half * half
-            # Σ_i y_i·I_i = (h/2)·S·(S − y_0) for the trapezoid rule, S = Σ y.
-            cross = half * total * (total - np.asarray(yt[0], dtype=np.float64))
+            np.multiply(running_i, yt[i], out=scratch)
+            cross += scratch
         return square, cross
 
 
 def model_rss(
     basis: ConvolutionBasis,
-    pr: Projections,
+    z: npt.NDArray[np.floating],
+    yy: FloatArray,
+    p0: FloatArray,
     yt: npt.NDArray[np.floating],
     ktrans: FloatArray,
     kep: FloatArray,
     vp: FloatArray,
 ) -> FloatArray:
-    """Residual sum of squares of ``vp·cp + Ktrans·(cp ⊗ exp(−kep t))`` for every voxel."""
+    """Residual sum of squares of ``vp·cp + Ktrans·(cp ⊗ exp(−kep t))`` for every voxel.
+
+    With float32 projections ``z`` (float32 data) the RSS is good to about 1e-7 of ``y·y``.
+    """
     n = ktrans.size
     rss = np.full(n, np.nan)
     finite = np.isfinite(ktrans) & np.isfinite(kep) & np.isfinite(vp)
@@ -112,16 +164,22 @@ def model_rss(
     idx = np.flatnonzero(inside)
     if idx.size:
         u = np.log(kep[idx])
-        cell = np.clip(np.rint((u - grid.nodes[0]) / grid.step), 0, grid.size - 1).astype(np.intp)
-        x = (u - grid.nodes[cell]) / grid.step
-        terms = chebyshev_terms(x)
-        q = evaluate(local_coefficients(basis.b_table, pr.z[idx], cell), terms)
-        g01 = evaluate(basis.g01_table[cell], terms)
-        g11 = evaluate(basis.g11_table[cell], terms)
+        cell = np.clip(np.rint((u - grid.nodes[0]) / grid.step), 0, grid.size - 1)
+        cell = cell.astype(np.intp)
+        z_in = z if idx.size == n else np.take(z, idx, axis=0)
+        coef, order = sorted_coefficients(basis.table_for(basis.b_table, z.dtype), z_in, cell)
+        cell_sorted = np.take(cell, order)
+        x_sorted = (np.take(u, order) - np.take(grid.nodes, cell_sorted)) / grid.step
+        terms = chebyshev_terms(x_sorted)
+        q_sorted = evaluate(coef, terms)
+        g01_sorted = evaluate(np.take(basis.g01_table.T, cell_sorted, axis=1), terms)
+        g11_sorted = evaluate(np.take(basis.g11_table.T, cell_sorted, axis=1), terms)
+        stacked = unsort(np.stack([q_sorted, g01_sorted, g11_sorted], axis=1), order)
+        q, g01, g11 = stacked[:, 0], stacked[:, 1], stacked[:, 2]
         kt, v = ktrans[idx], vp[idx]
         rss[idx] = (
-            pr.yy[idx]
-            - 2.0 * (v * pr.p0[idx] + kt * q)
+            yy[idx]
+            - 2.0 * (v * p0[idx] + kt * q)
             + v * v * basis.g00
             + 2.0 * v * kt * g01
             + kt * kt * g11
@@ -136,21 +194,18 @@ def model_rss(
     return np.asarray(np.maximum(rss, 0.0), dtype=np.float64)
 
 
-def fit_linear(
-    system: LinearSystem,
-    basis: ConvolutionBasis,
-    yt: npt.NDArray[np.floating],
-    pr: Projections,
-    total: FloatArray,
-    *,
-    with_vp: bool,
-) -> ChunkResult:
+def fit_linear(system: LinearSystem, yt: npt.NDArray[np.floating], *, with_vp: bool) -> ChunkResult:
     """Murase linear fit of the Tofts (``with_vp=False``) or extended Tofts model."""
-    n = pr.yy.size
+    basis = system.basis
+    if basis is None:  # pragma: no cover - internal invariant
+        raise RuntimeError("the linear Tofts fits need a convolution basis")
+    n = yt.shape[1]
     out = ChunkResult.empty(n)
-    prods = np.asarray(system.rows.astype(yt.dtype, copy=False) @ yt, dtype=np.float64)
-    b1, icp_iy, cp_iy = prods
-    iy_iy, y_iy = system.integral_products(yt, total)
+    z = system.reduced(yt)  # in the data's precision: only used for the RSS
+    prods = np.asarray(system.rows_for(yt.dtype) @ yt, dtype=np.float64)
+    total, b1, icp_iy, cp_iy, p0, running = prods
+    yy = np.asarray(np.einsum("tn,tn->n", yt, yt), dtype=np.float64)
+    iy_iy, y_iy = system.integral_products(yt, total, yy, running)
     g11, g13, g33 = system.g11, system.g13, system.g33
     g12 = -icp_iy
     g22 = iy_iy
@@ -158,7 +213,7 @@ def fit_linear(
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if with_vp:
             g23 = -cp_iy
-            b3 = pr.p0
+            b3 = p0
             c11 = g22 * g33 - g23 * g23
             c12 = g13 * g23 - g12 * g33
             c13 = g12 * g23 - g13 * g22
@@ -183,8 +238,8 @@ def fit_linear(
     out.kep[:] = kep
     out.vp[:] = vp
     out.ve[:] = ve
-    out.rss[:] = model_rss(basis, pr, yt, ktrans, kep, vp)
-    out.sstot[:] = pr.sstot
+    out.rss[:] = model_rss(basis, z, yy, p0, yt, ktrans, kep, vp)
+    out.sstot[:] = np.maximum(yy - total * total / system.frames, 0.0)
     grid = basis.grid
     beyond = (kep < grid.kep_min) | (kep > grid.kep_max)
     out.flags[beyond] |= np.uint8(FitFlag.KEP_AT_BOUND)
@@ -198,13 +253,20 @@ def fit_linear(
 
 
 def fit_patlak_chunk(
-    system: LinearSystem, pr: Projections, yt: npt.NDArray[np.floating], *, nonnegative: bool
+    system: LinearSystem, yt: npt.NDArray[np.floating], *, nonnegative: bool
 ) -> ChunkResult:
     """Linear least-squares Patlak fit; with ``nonnegative`` the non-negative optimum."""
-    n = pr.yy.size
+    n = yt.shape[1]
     out = ChunkResult.empty(n)
-    b1 = np.asarray(system.rows[0].astype(yt.dtype, copy=False) @ yt, dtype=np.float64)
-    b3 = pr.p0
+    total, b1, _, _, b3, _ = np.asarray(system.rows_for(yt.dtype) @ yt, dtype=np.float64)
+    yy = np.asarray(np.einsum("tn,tn->n", yt, yt), dtype=np.float64)
+    pr = Projections(
+        z=np.empty((n, 0)),
+        yy=yy,
+        p0=b3,
+        sstot=np.maximum(yy - total * total / yt.shape[0], 0.0),
+        z_grid=np.empty((n, 0)),
+    )
     g11, g13, g33 = system.g11, system.g13, system.g33
     det = g11 * g33 - g13 * g13
     kt = (g33 * b1 - g13 * b3) / det

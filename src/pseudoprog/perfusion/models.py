@@ -147,7 +147,7 @@ def exp_convolve(t_s: ArrayLike, cp: ArrayLike, kep_per_min: ArrayLike) -> Float
     uniform = bool(np.allclose(dt, dt[0], rtol=1e-12, atol=0.0))
     if uniform:
         decay, w0, w1 = _weights(np.full(1, dt[0]), flat)
-        if flat.size < t.size:
+        if flat.size < 16:
             # The recursion is a first-order IIR filter: one C loop per rate constant.
             from scipy.signal import lfilter  # imported here: scipy.signal is slow to import
 
