@@ -9,7 +9,9 @@ subset. The script prints voxels per second, the speed ratios, the median and 95
 absolute errors against the truth, how often ``exact`` reaches a residual no larger than
 ``curve_fit``'s, and the peak memory of the process.
 
-Run: ``python benchmarks/perfusion.py`` (``--help`` for the options).
+Run: ``python benchmarks/perfusion.py`` (``--help`` for the options). With ``--osipi`` it
+instead prints the maximum absolute errors of both methods on every OSIPI DCE model set (data
+read in place from ``../shared/reference/osipi`` or ``$PSEUDOPROG_OSIPI_DIR``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import platform
 import resource
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import curve_fit
@@ -34,6 +37,7 @@ from pseudoprog.perfusion import (
 )
 
 PARAMETERS = ("ktrans", "ve", "vp")
+REPO = Path(__file__).resolve().parents[1]
 
 
 def simulate(
@@ -88,6 +92,85 @@ def timed(label: str, run: Callable[[], FitResult], voxels: int) -> tuple[FitRes
     return result, elapsed
 
 
+OSIPI_SETS = {
+    "Tofts (QIBA v11, 25 curves)": (
+        "tofts",
+        "dce_DRO_data_tofts.csv",
+        {"ktrans": "Ktrans", "ve": "ve"},
+        10,
+    ),
+    "extended Tofts (Bosca-Jackson, 15 curves)": (
+        "extended-tofts",
+        "dce_DRO_data_extended_tofts.csv",
+        {"ktrans": "Ktrans", "ve": "ve", "vp": "vp"},
+        5,
+    ),
+    "Patlak (9 curves)": ("patlak", "patlak_sd_0.02_delay_0.csv", {"ktrans": "ps", "vp": "vp"}, 0),
+}
+OSIPI_TOLERANCE = {"ktrans": (0.005, 0.1), "ve": (0.05, 0.0), "vp": (0.025, 0.0)}
+
+
+def osipi_report() -> None:
+    """Maximum absolute error per parameter on the OSIPI DCE sets, both methods, ± delay.
+
+    Delayed Tofts/extended Tofts curves are made as OSIPI does (tissue curve shifted by 10/5
+    frames, zero-padded); the Patlak set ships its delayed curves. Tolerances: OSIPI.
+    """
+    import pandas as pd
+
+    from pseudoprog.perfusion import fit_model
+
+    default = REPO / ".." / "shared" / "reference" / "osipi"
+    folder = Path(os.environ.get("PSEUDOPROG_OSIPI_DIR", default)) / "DCEmodels" / "data"
+    if not folder.exists():
+        raise SystemExit(f"OSIPI data not found in {folder.resolve()}")
+    for title, (model, name, columns, shift) in OSIPI_SETS.items():
+        for delayed in (False, True):
+            file = "patlak_sd_0.02_delay_5.csv" if delayed and model == "patlak" else name
+            frame = pd.read_csv(folder / file)
+            curve_col = "C" if "C" in frame else "C_t"
+            aif_col = "ca" if "ca" in frame else "cp_aif"
+            groups: dict[str, list[int]] = {}
+            for i, row in frame.iterrows():
+                groups.setdefault(str(row[aif_col]) + str(row["t"]), []).append(int(i))
+            for method in ("exact", "linear"):
+                worst = dict.fromkeys([*columns, "delay_s"], 0.0)
+                failures = 0
+                for rows in groups.values():
+                    first = frame.iloc[rows[0]]
+                    t = np.array(first["t"].split(), float)
+                    cp = np.array(first[aif_col].split(), float)
+                    curves = np.stack([np.array(frame.iloc[i][curve_col].split(), float)
+                                       for i in rows])  # fmt: skip
+                    expected = np.zeros(len(rows))
+                    if delayed and shift:
+                        curves = np.concatenate(
+                            [np.zeros((len(rows), shift)), curves[:, :-shift]], axis=1
+                        )
+                        expected[:] = t[shift]
+                    elif delayed:
+                        expected = frame.iloc[rows]["arterial_delay"].to_numpy(float)
+                    fit = fit_model(model, t, curves, cp, method=method, fit_delay=delayed)
+                    for ours, theirs in columns.items():
+                        ref = frame.iloc[rows][theirs].to_numpy(float)
+                        err = np.abs(getattr(fit, ours) - ref)
+                        worst[ours] = max(worst[ours], float(err.max()))
+                        a_tol, r_tol = OSIPI_TOLERANCE[ours]
+                        failures += int(np.sum(err > a_tol + r_tol * np.abs(ref)))
+                    if delayed:
+                        err = np.abs(fit.delay_s - expected)
+                        worst["delay_s"] = max(worst["delay_s"], float(err.max()))
+                        failures += int(np.sum(err > 1.0))
+                shown = ", ".join(
+                    f"{k} {v:.4f}" for k, v in worst.items() if delayed or k != "delay_s"
+                )
+                label = "with fitted delay" if delayed else "no delay"
+                print(
+                    f"{title:<42} {label:<17} {method:<6} max |error|: {shown}; "
+                    f"outside tolerance: {failures}"
+                )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--voxels", type=int, default=1_000_000)
@@ -97,7 +180,11 @@ def main() -> None:
     parser.add_argument("--subset", type=int, default=2000, help="voxels fitted by curve_fit")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--osipi", action="store_true", help="print the OSIPI validation table")
     args = parser.parse_args()
+    if args.osipi:
+        osipi_report()
+        return
 
     print("Machine")
     print(f"  {platform.platform()}, Python {platform.python_version()}")

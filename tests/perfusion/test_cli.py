@@ -57,6 +57,7 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Study:
     labels[4:7, 1:5, :] = 2
     nib.save(nib.Nifti1Image(labels, AFFINE), str(root / "labels.nii.gz"))
     nib.save(nib.Nifti1Image(np.full(SHAPE, 1200.0, np.float32), AFFINE), str(root / "t1.nii.gz"))
+    nib.save(nib.Nifti1Image(np.zeros(SHAPE, np.int16), AFFINE), str(root / "empty.nii.gz"))
     return Study(root=root, t=t, cp=cp, truth=truth, mask=mask.astype(bool))
 
 
@@ -169,6 +170,7 @@ def test_fit_with_measured_aif_csv_and_delay(invoke: Invoke, study: Study) -> No
         (["--frame-interval", "5", "--times", "bad.json"], "either --times or --frame-interval"),
         (["--t1-ms", "1000"], "--concentration says the data already are concentrations"),
         (["--aif", "nowhere.csv"], "neither a population AIF nor an existing file"),
+        (["--roi", "empty.nii.gz"], "the ROI label image has no non-zero label"),
     ],
 )
 def test_fit_rejects_bad_input_without_output(

@@ -349,6 +349,16 @@ def fit_command(
         and aif_path.name.lower().endswith((".nii", ".nii.gz"))
     ):
         aif_mask = _load_like(problems, aif_path, geometry, "arterial mask")
+    if roi is not None and roi_data is not None:
+        finite = roi_data[np.isfinite(roi_data)]
+        if not np.any(np.rint(finite) != 0):
+            problems.append(
+                Problem(
+                    str(roi),
+                    "the ROI label image has no non-zero label",
+                    "lesions outlined with labels 1, 2, …",
+                )
+            )
     if problems or series is None or geometry is None:
         raise InputValidationError(problems)
 
@@ -596,17 +606,24 @@ def _write_outputs(
     settings: dict[str, Any],
     notes: list[str],
 ) -> None:
-    maps = {name: data.scatter(values) for name, values in result.maps().items()}
-    maps["ok"] = data.scatter(result.ok, fill=0).astype(np.uint8)
-    maps["flags"] = data.scatter(result.flags, fill=0).astype(np.uint8)
-    summaries = None
+    geometry = series.geometry
+    labels = None
     if roi_data is not None:
-        ok_volume = maps["ok"].astype(bool)
         labels = np.where(np.isfinite(roi_data), np.rint(roi_data), 0).astype(np.int64)
-        parameter_maps = {k: v for k, v in maps.items() if k not in ("ok", "flags")}
-        summaries = roi_summaries(parameter_maps, labels, ok=ok_volume)
     with atomic_directory(out) as staging:
-        write_maps(staging, maps, series.geometry)
+        # One volume at a time keeps memory at a few volumes whatever the image size.
+        ok_volume = data.scatter(result.ok, fill=0).astype(bool)
+        summaries = []
+        for name, values in result.maps().items():
+            volume: npt.NDArray[np.generic]
+            if name in ("ok", "flags"):
+                volume = data.scatter(values, fill=0).astype(np.uint8)
+            else:
+                volume = data.scatter(values)
+                if labels is not None:
+                    summaries.extend(roi_summaries({name: volume}, labels, ok=ok_volume))
+            write_maps(staging, {name: volume}, geometry)
+            del volume
         text = result.summary() + "\n" + "".join(f"Note: {n}\n" for n in notes)
         (staging / "summary.txt").write_text(text, encoding="utf-8")
         dce_io.write_json(staging / "fit.json", settings)
@@ -614,7 +631,7 @@ def _write_outputs(
             f"{t:.6g},{c:.6g}" for t, c in zip(series.times_s, cp, strict=True)
         ]
         (staging / "aif.csv").write_text("\n".join(aif_lines) + "\n", encoding="utf-8")
-        if summaries is not None:
+        if labels is not None:
             dce_io.write_roi_summaries(staging / "roi_summary.csv", summaries)
 
 
