@@ -1,8 +1,8 @@
 """Synthetic phantoms with known truth: accuracy, the least-squares optimum, shapes, flags.
 
 ``exact`` is checked against a straightforward per-voxel ``scipy.optimize.curve_fit`` of the
-same model on the same feasible set (Ktrans ≥ 0, vp ≥ 0, kep in the search range): its RSS
-must never be larger, and its errors against the truth must be no larger.
+same model with the OSIPI bounds (Ktrans ≥ 0, 0 < ve ≤ 1, vp ≥ 0): its RSS must never be
+larger, and its errors against the truth must be no larger.
 """
 
 from __future__ import annotations
@@ -49,20 +49,14 @@ def phantom(dt: float, sigma: float, seed: int = 11) -> tuple[np.ndarray, ...]:
 
 
 def _curve_fit(t: np.ndarray, cp: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """Per-voxel non-linear least squares in (Ktrans, kep, vp), same bounds as ``exact``."""
-    bounds = Bounds()
+    """Per-voxel non-linear least squares in (Ktrans, ve, vp) with the OSIPI start and bounds
+    (Ktrans 0–5 /min, ve 0–1, vp 0–1); returns (Ktrans, kep, vp)."""
 
-    def model(_: np.ndarray, kt: float, kep: float, vp: float) -> np.ndarray:
-        return vp * cp + kt * exp_convolve(t, cp, kep)
+    def model(_: np.ndarray, kt: float, ve: float, vp: float) -> np.ndarray:
+        return vp * cp + kt * exp_convolve(t, cp, kt / ve)
 
-    p, _ = curve_fit(
-        model,
-        t,
-        y,
-        p0=(0.1, 0.5, 0.02),
-        bounds=([0.0, bounds.kep_min, 0.0], [np.inf, bounds.kep_max, np.inf]),
-    )
-    return float(p[0]), float(p[1]), float(p[2])
+    p, _ = curve_fit(model, t, y, p0=(0.6, 0.2, 0.01), bounds=([0, 1e-6, 0], [5, 1, 1]))
+    return float(p[0]), float(p[0] / p[1]), float(p[2])
 
 
 def _rss(t: np.ndarray, cp: np.ndarray, y: np.ndarray, kt: float, kep: float, vp: float) -> float:
@@ -211,13 +205,14 @@ def test_failed_voxels_are_flagged_with_a_warning(times_s: np.ndarray, aif: np.n
     assert result.ok[2]
 
 
-def test_no_uptake_and_unphysical_flags(times_s: np.ndarray, aif: np.ndarray) -> None:
+def test_no_uptake_and_bound_flags(times_s: np.ndarray, aif: np.ndarray) -> None:
     flat = np.zeros((1, times_s.size))
     vascular = 0.04 * aif[None, :]
-    big = tofts(times_s, aif, ktrans=0.5, ve=2.0)[None, :]
+    wide = tofts(times_s, aif, ktrans=0.5, ve=2.0)[None, :]  # ve beyond its limit of 1
+    blood = 1.5 * aif[None, :]  # vp beyond its plausibility limit of 1
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        result = fit_extended_tofts(times_s, np.concatenate([flat, vascular, big]), aif)
+        result = fit_extended_tofts(times_s, np.concatenate([flat, vascular, wide, blood]), aif)
     assert result.flags[0] & FitFlag.NO_UPTAKE
     assert result.ktrans[0] == 0
     assert result.ok[0]
@@ -225,9 +220,30 @@ def test_no_uptake_and_unphysical_flags(times_s: np.ndarray, aif: np.ndarray) ->
     assert result.vp[1] == pytest.approx(0.04)
     assert np.isnan(result.kep[1])
     assert np.isnan(result.ve[1])
-    assert result.flags[2] & FitFlag.UNPHYSICAL
+    assert result.ve[2] == 1.0  # the exact fit is constrained to ve <= ve_max ...
+    assert result.flags[2] & FitFlag.VE_AT_BOUND  # ... and says so
     assert not result.ok[2]
-    assert result.ve[2] == pytest.approx(2.0)
+    assert result.vp[3] == pytest.approx(1.5)
+    assert result.flags[3] & FitFlag.UNPHYSICAL
+    assert not result.ok[3]
+    linear = fit_extended_tofts(times_s, wide, aif, method="linear")
+    assert linear.ve.item() == pytest.approx(2.0, rel=0.05)
+    assert linear.flags.item() & FitFlag.UNPHYSICAL
+
+
+def test_ve_constraint_gives_the_constrained_optimum(times_s: np.ndarray, aif: np.ndarray) -> None:
+    """On the face ve = ve_max the fit beats every other point of that face on a fine grid."""
+    rng = np.random.default_rng(8)
+    ct = tofts(times_s, aif, ktrans=0.05, ve=1.6) + rng.normal(0, 0.005, (5, times_s.size))
+    ct += 0.02 * aif
+    result = fit_extended_tofts(times_s, ct, aif)
+    assert np.all(result.ve == 1.0)
+    for k in range(5):
+        keps = np.geomspace(0.01, 1.0, 4000)
+        conv = exp_convolve(times_s, aif, keps) * keps[:, None]
+        vp = np.maximum(((ct[k] - conv) @ aif) / (aif @ aif), 0.0)
+        rss = np.sum((ct[k] - vp[:, None] * aif - conv) ** 2, axis=1)
+        assert result.rss[k] <= rss.min() * (1 + 1e-9)
 
 
 def test_kep_search_range_is_a_bound(times_s: np.ndarray, aif: np.ndarray) -> None:

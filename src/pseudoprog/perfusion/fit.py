@@ -6,10 +6,11 @@ seconds, Ktrans and kep come out in /min (DESIGN.md, "Perfusion conventions").
 
 Two methods:
 
-* ``"exact"`` — the least-squares optimum of the model with Ktrans ≥ 0 and vp ≥ 0, searched
-  over kep in ``[Bounds.kep_min, Bounds.kep_max]``: the model is linear in Ktrans and vp for a
-  fixed kep, so they are eliminated in closed form (variable projection) and the remaining
-  one-dimensional problem is solved on a grid and refined to machine precision;
+* ``"exact"`` — the least-squares optimum of the model with Ktrans ≥ 0, vp ≥ 0 and
+  ve ≤ ``Bounds.ve_max``, kep searched in ``[Bounds.kep_min, Bounds.kep_max]``: the model is
+  linear in Ktrans and vp for a fixed kep, so they are eliminated in closed form (variable
+  projection) and the remaining one-dimensional problem is solved on a grid and refined to
+  machine precision;
 * ``"linear"`` — the closed-form linear least-squares fit of the integrated model (Murase,
   Magn Reson Med 2004;51:858–862): fastest, slightly biased with noise, unconstrained.
 
@@ -141,7 +142,11 @@ def _delays(
 
 
 def _fit_one_delay(
-    model: Model, method: FitMethod, prep: _Prepared, yt: npt.NDArray[np.floating]
+    model: Model,
+    method: FitMethod,
+    prep: _Prepared,
+    yt: npt.NDArray[np.floating],
+    limits: Bounds,
 ) -> ChunkResult:
     if model is Model.PATLAK:
         return fit_patlak_chunk(prep.system, yt, nonnegative=method is FitMethod.EXACT)
@@ -149,8 +154,8 @@ def _fit_one_delay(
         return fit_linear(prep.system, yt, with_vp=model is Model.EXTENDED_TOFTS)
     pr = project(prep.basis, yt)
     if model is Model.TOFTS:
-        return fit_tofts_exact(prep.basis, pr)
-    return fit_extended_tofts_exact(prep.basis, pr)
+        return fit_tofts_exact(prep.basis, pr, ve_max=limits.ve_max)
+    return fit_extended_tofts_exact(prep.basis, pr, ve_max=limits.ve_max)
 
 
 def _fit(model: Model, *args: Any, **kwargs: Any) -> FitResult:
@@ -212,7 +217,7 @@ def _fit_impl(
         best: ChunkResult | None = None
         which = np.zeros(stop - start, np.intp)
         for k, prep in enumerate(prepared):
-            res = _fit_one_delay(model, fit_method, prep, chunk)
+            res = _fit_one_delay(model, fit_method, prep, chunk, limits)
             if best is None:
                 best = res
                 continue

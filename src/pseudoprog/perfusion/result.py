@@ -68,24 +68,31 @@ class FitFlag(IntFlag):
     #: kep ended at an end of the search range ``[kep_min, kep_max]``.
     KEP_AT_BOUND = 4
     #: A parameter is outside its physical range (negative, ve > ve_max, vp > vp_max or
-    #: Ktrans > ktrans_max); the value is kept so that it can be inspected.
+    #: Ktrans > ktrans_max; only the linear method can give negative values or ve > ve_max);
+    #: the value is kept so that it can be inspected.
     UNPHYSICAL = 8
     #: The fitted arterial delay is at an end of the delay search range.
     DELAY_AT_BOUND = 16
+    #: ve ended at its upper limit ``ve_max`` (exact method): the data alone would put it
+    #: higher, typically a washout too slow to determine ve.
+    VE_AT_BOUND = 32
 
     @classmethod
     def not_ok(cls) -> FitFlag:
         """Flags that make a voxel's fit unusable (``ok`` is False)."""
-        return cls.FAILED | cls.KEP_AT_BOUND | cls.UNPHYSICAL | cls.DELAY_AT_BOUND
+        return cls.FAILED | cls.KEP_AT_BOUND | cls.UNPHYSICAL | cls.DELAY_AT_BOUND | cls.VE_AT_BOUND
 
 
 @dataclass(frozen=True, slots=True)
 class Bounds:
-    """Search range of kep and the physical limits used to flag a fit.
+    """Search range of kep, the ve constraint and the physical limits used to flag a fit.
 
-    Ktrans and vp are constrained to be non-negative during the fit (exact method); kep is
-    searched in ``[kep_min, kep_max]``. The upper limits do not constrain the fit: a voxel
-    beyond one keeps its least-squares values and is flagged :attr:`FitFlag.UNPHYSICAL`.
+    The exact method constrains Ktrans ≥ 0, vp ≥ 0 and ve ≤ ``ve_max`` and searches kep in
+    ``[kep_min, kep_max]``; voxels ending on the ve or kep limit are flagged. ``ktrans_max``
+    and ``vp_max`` do not constrain the fit (they are essentially never reached by real
+    tissue): a voxel beyond one keeps its least-squares values and is flagged
+    :attr:`FitFlag.UNPHYSICAL`, as are the negative or ``ve > ve_max`` values of the
+    (unconstrained) linear method.
 
     Parameters
     ----------
