@@ -1,7 +1,7 @@
 """Linear least-squares fits (Murase 2004) and the Patlak fit (internal).
 
 Integrating the extended Tofts model gives an equation linear in three unknowns (Murase,
-Magn Reson Med 2004;51:858–862, eq. 6, with the vp term of the extended model)::
+Magn Reson Med 2004;51:858–862, with the vp term of the extended model)::
 
     Ct(t) = (Ktrans + kep·vp)·∫Cp − kep·∫Ct + vp·Cp
 

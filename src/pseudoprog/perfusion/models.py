@@ -1,18 +1,17 @@
 """Tracer kinetic models of DCE-MRI: Tofts, extended Tofts and Patlak.
 
 Conventions (DESIGN.md, "Perfusion conventions"): time in seconds at the API, Ktrans and kep in
-/min, ve and vp as fractions, concentrations in mM. The models are those of Tofts et al.,
-J Magn Reson Imaging 1999;10:223–232 (eq. 1 for Tofts; the extended form adds ``vp·Cp``) and of
-Patlak et al., J Cereb Blood Flow Metab 1983;3:1–7:
+/min, ve and vp as fractions, concentrations in mM. The models are those standardised by Tofts
+et al., J Magn Reson Imaging 1999;10:223–232 (Tofts, and the extended form that adds
+``vp·Cp``), and the Patlak model (Patlak et al., J Cereb Blood Flow Metab 1983;3:1–7):
 
 * extended Tofts: ``Ct(t) = vp·Cp(t) + Ktrans·∫ Cp(τ)·exp(−kep·(t − τ)) dτ``, ``kep = Ktrans/ve``;
 * Tofts: the same with ``vp = 0``;
 * Patlak: ``Ct(t) = vp·Cp(t) + Ktrans·∫ Cp(τ) dτ``.
 
-The convolution is computed exactly for an input that is linear between samples, by the
-recursion of e.g. Flouri et al., Magn Reson Med 2016;76:998–1006 (appendix), so that it is
-correct for any sampling, uniform or not, and for any kep (kep = 0 gives the trapezoid
-integral).
+The convolution is computed exactly for an input that is linear between samples (a
+first-order recursion over the samples, see :func:`_weights`), so that it is correct for any
+sampling, uniform or not, and for any kep (kep = 0 gives the trapezoid integral).
 
 Examples
 --------

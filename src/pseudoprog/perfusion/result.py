@@ -36,7 +36,7 @@ class FitMethod(Enum):
     """How the model is fitted."""
 
     #: Linear least squares on the integrated model equation (Murase, Magn Reson Med
-    #: 2004;51:858–862, eqs. 6–8); closed form, fast, slightly biased with noise.
+    #: 2004;51:858–862); closed form, fast, slightly biased with noise.
     LINEAR = "linear"
     #: The true (non-negative) least-squares optimum of the model, searched over kep.
     EXACT = "exact"
@@ -104,8 +104,8 @@ class Bounds:
         collection test suite (test/DCEmodels/DCEmodels_data.py, header: "bounds=(0,5),
         units /min").
     ve_max, vp_max
-        1: ve and vp are volume fractions of tissue (Tofts et al., J Magn Reson Imaging
-        1999;10:223–232, Table 1), so they cannot exceed 1.
+        1: ve and vp are volumes per unit volume of tissue (Tofts et al., J Magn Reson Imaging
+        1999;10:223–232, standardised quantities), so they cannot exceed 1.
     """
 
     kep_min: float = 1e-3

@@ -1,9 +1,9 @@
 """Spoiled gradient echo (SPGR) signal and its conversion to contrast agent concentration.
 
 The steady-state SPGR signal is ``S = S0·sin α·(1 − E)/(1 − cos α·E)`` with
-``E = exp(−TR·R1)`` (e.g. Brookes et al., J Magn Reson 1999;139:97–106, eq. 1; the usual
-DCE-MRI form). Contrast agent shortens T1 linearly with concentration,
-``R1 = R10 + r1·C`` (fast-exchange limit; Tofts, J Magn Reson Imaging 1997;7:91–101, eq. 2).
+``E = exp(−TR·R1)`` (the Ernst equation for a spoiled gradient echo with TE ≪ T2*). Contrast
+agent shortens T1 linearly with concentration, ``R1 = R10 + r1·C`` (fast water exchange;
+Tofts, J Magn Reson Imaging 1997;7:91–101).
 The conversion estimates ``S0`` from the pre-contrast frames and the baseline T1, inverts the
 signal equation frame by frame and returns ``C = (R1 − R10)/r1``.
 

@@ -4,8 +4,8 @@ With ``E = exp(−TR/T1)`` the SPGR signal at flip angle α is
 ``S(α) = S0·sin α·(1 − E)/(1 − cos α·E)``. Two estimators:
 
 * ``"linear"`` — ``S/sin α = E·(S/tan α) + S0·(1 − E)`` is a straight line in
-  ``(S/tan α, S/sin α)`` (Gupta, J Magn Reson 1977;25:231–235; DESPOT1, Deoni et al., Magn
-  Reson Med 2003;49:515–526, eq. 2), fitted by ordinary least squares per voxel;
+  ``(S/tan α, S/sin α)`` (the DESPOT1 linearisation, Deoni et al., Magn Reson Med
+  2003;49:515–526), fitted by ordinary least squares per voxel;
 * ``"nonlinear"`` — the least-squares fit of the signal equation itself: for a fixed ``E`` the
   signal is linear in ``S0``, which is eliminated in closed form, and ``E`` is found by a grid
   search followed by golden-section refinement, vectorised over voxels.
@@ -36,7 +36,7 @@ __all__ = ["T1Method", "T1Result", "vfa_t1"]
 
 FloatArray = npt.NDArray[np.float64]
 
-#: T1 search range of the non-linear fit, seconds (covers tissue, blood and CSF at 1.5–7 T).
+#: T1 search range of the non-linear fit, seconds (a numerical bracket, far wider than tissue).
 _T1_RANGE_S = (1e-3, 20.0)
 _GRID = 200
 _GOLDEN_STEPS = 60
