@@ -30,7 +30,7 @@ IntArray = npt.NDArray[np.intp]
 #: Degree of the Chebyshev interpolants between grid nodes.
 DEGREE = 10
 #: Points of the dense evaluation of an interpolant before the Newton polish.
-DENSE_POINTS = 33
+DENSE_POINTS = 17
 #: Relative singular value below which basis directions are dropped.
 _RANK_TOLERANCE = 1e-13
 

@@ -228,7 +228,8 @@ def _ve_face(
 
     The residual is no longer a projection, so it is minimised directly: over the kep nodes,
     then on a dense and a fine grid inside the best node's cell from the Chebyshev
-    interpolant of ``y·B(u)``, then by a parabola through the three best fine points.
+    interpolant of ``y·B(u)``, then by a parabola through the three best fine points (error
+    in ``u`` about 1e-7, so about 1e-13 relative in the residual).
     """
     n = cols.size
     out = ChunkResult.empty(n)
@@ -264,20 +265,18 @@ def _ve_face(
         outside = (x < lower[:, None] - 1e-12) | (x > upper[:, None] + 1e-12)
         return np.where(outside, np.inf, rss)
 
-    x = np.broadcast_to(np.linspace(-1.0, 1.0, 33), (n, 33))
-    for width in (1.0 / 16.0, 1.0 / 256.0):
-        values = rss_at(np.ascontiguousarray(x))
-        best = np.argmin(values, axis=1)
-        centre = pick(np.ascontiguousarray(x), best)
-        offsets = np.linspace(-width, width, 17)
-        x = np.clip(centre[:, None] + offsets[None, :], lower[:, None], upper[:, None])
+    coarse = np.ascontiguousarray(np.broadcast_to(np.linspace(-1.0, 1.0, 33), (n, 33)))
+    centre = pick(coarse, np.argmin(rss_at(coarse), axis=1))
+    width = 1.0 / 16.0  # the coarse spacing; the fine grid has spacing width/8
+    x = np.clip(centre[:, None] + np.linspace(-width, width, 17)[None, :], lower[:, None],
+                upper[:, None])  # fmt: skip
     values = rss_at(x)
     best = np.argmin(values, axis=1)
     value = pick(values, best)
     left = pick(values, np.maximum(best - 1, 0))
     right = pick(values, np.minimum(best + 1, 16))
     denom = left - 2.0 * value + right
-    spacing = 2.0 / 256.0 / 16.0
+    spacing = width / 8.0
     ok = (best > 0) & (best < 16) & (denom > 0) & np.isfinite(denom)
     with np.errstate(divide="ignore", invalid="ignore"):
         shift = np.where(ok, 0.5 * (left - right) / np.where(ok, denom, 1.0), 0.0)
