@@ -56,7 +56,7 @@ Progress = Callable[[int], None]
 #: Default number of kep grid nodes between ``kep_min`` and ``kep_max``.
 GRID_SIZE = 48
 #: Default number of voxels per chunk (measured fastest on a 2-core machine).
-CHUNK_SIZE = {FitMethod.EXACT: 8192, FitMethod.LINEAR: 32768}
+CHUNK_SIZE = {FitMethod.EXACT: 8192, FitMethod.LINEAR: 65536}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ class _Prepared:
 
     @property
     def basis(self) -> ConvolutionBasis:
-        """The kep-grid basis (built for every model but Patlak)."""
+        """The kep-grid basis (built for the exact Tofts and extended Tofts fits)."""
         if self._basis is None:  # pragma: no cover - internal invariant
             raise RuntimeError("no convolution basis was prepared for this model")
         return self._basis
@@ -145,13 +145,19 @@ def _fit_one_delay(
     model: Model,
     method: FitMethod,
     prep: _Prepared,
-    yt: npt.NDArray[np.floating],
+    data: npt.NDArray[np.floating],
+    bounds: tuple[int, int],
     limits: Bounds,
 ) -> ChunkResult:
+    """Fit columns ``bounds`` of the time-major ``data`` at one arterial delay."""
+    start, stop = bounds
     if model is Model.PATLAK:
-        return fit_patlak_chunk(prep.system, yt, nonnegative=method is FitMethod.EXACT)
+        return fit_patlak_chunk(
+            prep.system, data, start, stop, nonnegative=method is FitMethod.EXACT
+        )
     if method is FitMethod.LINEAR:
-        return fit_linear(prep.system, yt, with_vp=model is Model.EXTENDED_TOFTS)
+        return fit_linear(prep.system, data, start, stop, with_vp=model is Model.EXTENDED_TOFTS)
+    yt = data[:, start:stop]
     pr = project(prep.basis, yt)
     if model is Model.TOFTS:
         return fit_tofts_exact(prep.basis, pr, ve_max=limits.ve_max)
@@ -200,8 +206,9 @@ def _fit_impl(
     prepared = []
     for d in delays:
         shifted = shift_curve(t, aif, d)
-        basis = None if model is Model.PATLAK else ConvolutionBasis(t, shifted, grid)
-        system = LinearSystem(t, shifted, basis if fit_method is FitMethod.LINEAR else None)
+        needs_basis = model is not Model.PATLAK and fit_method is FitMethod.EXACT
+        basis = ConvolutionBasis(t, shifted, grid) if needs_basis else None
+        system = LinearSystem(t, shifted, (limits.kep_min, limits.kep_max))
         prepared.append(_Prepared(delay_s=d, system=system, _basis=basis))
 
     count = flat.shape[0]
@@ -210,14 +217,17 @@ def _fit_impl(
     flags = np.zeros(count, np.uint8)
     delay_index = np.zeros(count, np.intp)
 
+    time_major = flat.T  # (T, N): C-contiguous when the input was time-major in memory
+
     def work(start: int, stop: int) -> tuple[int, ChunkResult, npt.NDArray[np.intp]]:
-        chunk = flat[start:stop].T
-        if not chunk.flags.c_contiguous and order == "C":
-            chunk = np.ascontiguousarray(chunk)
+        if time_major.flags.c_contiguous:
+            data, bounds = time_major, (start, stop)  # read in place
+        else:
+            data, bounds = np.ascontiguousarray(flat[start:stop].T), (0, stop - start)
         best: ChunkResult | None = None
         which = np.zeros(stop - start, np.intp)
         for k, prep in enumerate(prepared):
-            res = _fit_one_delay(model, fit_method, prep, chunk, limits)
+            res = _fit_one_delay(model, fit_method, prep, data, bounds, limits)
             if best is None:
                 best = res
                 continue
