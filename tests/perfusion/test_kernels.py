@@ -61,8 +61,10 @@ def test_residual_is_that_of_the_fitted_model(uniform: bool) -> None:
     cp, yt, _ = curves(t, 900, seed=2)
     steps = np.diff(t / 60.0)
     icp = np.concatenate(([0.0], np.cumsum(steps * (cp[:-1] + cp[1:]) / 2)))
-    ktrans, kep, vp, rss, sstot, singular = murase_fit(yt, 0, 900, cp, icp, steps, uniform, True)
-    assert not singular.any()
+    ktrans, _, vp, kep, rss, sstot, flags = murase_fit(
+        yt, 0, 900, cp, icp, steps, uniform, True, 1e-3, 10.0, 1, 4, 8
+    )
+    assert not flags.any()
     model = extended_tofts(t, cp, ktrans=ktrans, ve=(ktrans / kep), vp=vp)
     expected = ((yt.T - model) ** 2).sum(1)
     np.testing.assert_allclose(rss, expected, rtol=1e-4)  # float32 residual pass

@@ -132,20 +132,28 @@ def murase_fit(
     steps: Array,
     uniform: bool,
     with_vp: bool,
-) -> tuple[Array, Array, Array, Array, Array, npt.NDArray[np.bool_]]:  # pragma: no cover
+    kep_min: float,
+    kep_max: float,
+    flag_failed: int,
+    flag_kep_bound: int,
+    flag_unphysical: int,
+) -> tuple[Array, Array, Array, Array, Array, Array, npt.NDArray[np.uint8]]:  # pragma: no cover
     """Linear least-squares (extended) Tofts fit of columns ``start:stop``.
 
-    Returns ``ktrans``, ``kep`` (/min), ``vp`` (0 without ``with_vp``), the residual sum of
-    squares of the fitted model curve, the total sum of squares about the mean, and a flag
-    for voxels whose normal equations are singular (their values are NaN).
+    Returns ``ktrans``, ``ve``, ``vp`` (NaN without ``with_vp``), ``kep`` (/min), the residual
+    sum of squares of the fitted model curve, the total sum of squares about the mean, and the
+    flags: ``flag_failed`` for singular normal equations (values NaN), ``flag_kep_bound`` for
+    kep outside ``[kep_min, kep_max]``, ``flag_unphysical`` for kep ≤ 0.
     """
     frames = yt.shape[0]
     n = stop - start
     ktrans = np.empty(n)
+    ve = np.empty(n)
     kep = np.empty(n)
     vp = np.empty(n)
     rss = np.empty(n)
     sstot = np.empty(n)
+    flags = np.zeros(n, dtype=np.uint8)
     singular = np.zeros(n, dtype=np.bool_)
     g11 = 0.0
     g13 = 0.0
@@ -222,5 +230,20 @@ def murase_fit(
                 res[j] += np.float64(r * r)
         for j in range(m):
             o = j0 - start + j
-            rss[o] = np.nan if singular[o] else res[j]
-    return ktrans, kep, vp, rss, sstot, singular
+            k = kep[o]
+            if singular[o]:
+                rss[o] = np.nan
+                ve[o] = np.nan
+                flags[o] = flag_failed
+                continue
+            rss[o] = res[j]
+            ve[o] = ktrans[o] / k if k != 0 else np.nan
+            flag = 0
+            if k < kep_min or k > kep_max:
+                flag |= flag_kep_bound
+            if k <= 0:
+                flag |= flag_unphysical
+            flags[o] = flag
+            if not with_vp:
+                vp[o] = np.nan
+    return ktrans, ve, vp, kep, rss, sstot, flags

@@ -77,24 +77,24 @@ def fit_linear(
     with_vp: bool,
 ) -> ChunkResult:
     """Murase linear fit of the Tofts (``with_vp=False``) or extended Tofts model."""
-    out = ChunkResult.empty(stop - start)
-    ktrans, kep, vp, rss, sstot, singular = murase_fit(
-        yt, start, stop, system.cp, system.icp, system.steps, system.uniform, with_vp
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ve = np.where(kep != 0, ktrans / np.where(kep != 0, kep, 1.0), np.nan)
-    out.ktrans[:] = ktrans
-    out.kep[:] = kep
-    out.vp[:] = vp if with_vp else np.nan
-    out.ve[:] = ve
-    out.rss[:] = rss
-    out.sstot[:] = sstot
     kep_min, kep_max = system.kep_range
-    with np.errstate(invalid="ignore"):
-        out.flags[(kep < kep_min) | (kep > kep_max)] |= np.uint8(FitFlag.KEP_AT_BOUND)
-        out.flags[kep <= 0] |= np.uint8(FitFlag.UNPHYSICAL)
-    out.flags[singular] = np.uint8(FitFlag.FAILED)
-    return out
+    return ChunkResult(
+        *murase_fit(
+            yt,
+            start,
+            stop,
+            system.cp,
+            system.icp,
+            system.steps,
+            system.uniform,
+            with_vp,
+            kep_min,
+            kep_max,
+            int(FitFlag.FAILED),
+            int(FitFlag.KEP_AT_BOUND),
+            int(FitFlag.UNPHYSICAL),
+        )
+    )
 
 
 def fit_patlak_chunk(
