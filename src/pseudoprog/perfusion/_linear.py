@@ -23,7 +23,6 @@ import numpy as np
 import numpy.typing as npt
 
 from pseudoprog.perfusion._chunk import ChunkResult
-from pseudoprog.perfusion._kernels import murase_fit, murase_sums
 from pseudoprog.perfusion.result import FitFlag
 
 FloatArray = npt.NDArray[np.float64]
@@ -65,6 +64,8 @@ class LinearSystem:
 
     def sums(self, yt: npt.NDArray[np.floating], start: int, stop: int) -> FloatArray:
         """The eight per-voxel sums of :data:`pseudoprog.perfusion._kernels.SUM_ROWS`."""
+        from pseudoprog.perfusion._kernels import murase_sums  # numba: imported when used
+
         return np.asarray(murase_sums(yt, start, stop, self.cp, self.icp, self.steps))
 
 
@@ -77,6 +78,8 @@ def fit_linear(
     with_vp: bool,
 ) -> ChunkResult:
     """Murase linear fit of the Tofts (``with_vp=False``) or extended Tofts model."""
+    from pseudoprog.perfusion._kernels import murase_fit  # numba: imported when used
+
     kep_min, kep_max = system.kep_range
     return ChunkResult(
         *murase_fit(
