@@ -368,7 +368,7 @@ def fit_model(
     grid_size
         Number of kep grid nodes (log-spaced); the optimum is refined between nodes.
     chunk_size, workers
-        Voxels per chunk (default 8192 for exact, 32768 for linear) and worker threads
+        Voxels per chunk (default 8192 for exact, 65536 for linear) and worker threads
         (default: the CPUs available).
     progress
         Called with the number of voxels of each finished chunk (for progress bars).
