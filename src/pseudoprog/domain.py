@@ -93,19 +93,28 @@ class CodedEnum(StrEnum):
         return ", ".join(str(m.value) for m in cls)
 
     @classmethod
-    def parse(cls, text: str) -> Self:
-        """Find the member spelled ``text`` (its code, its name or an alias).
+    def _described_as(cls) -> tuple[str | None, str]:
+        """The argument name (or ``None``) and the noun used in :meth:`parse` errors."""
+        return None, cls.__name__
+
+    @classmethod
+    def parse(cls, text: Self | str) -> Self:
+        """Find the member spelled ``text`` (a member, its code, its name or an alias).
 
         Raises
         ------
         ParameterError
             If ``text`` names no member; the message lists the accepted codes.
         """
+        if isinstance(text, cls):
+            return text
         try:
             return cls.lookup()[normalize_token(str(text))]
         except KeyError:
+            argument, noun = cls._described_as()
+            given = repr(text) if argument is None else f"{argument}={text!r}"
             raise ParameterError(
-                f"unknown {cls.__name__} {text!r}; expected one of {cls.accepted()}"
+                f"{given} is not a known {noun}; expected one of {cls.accepted()}"
             ) from None
 
 

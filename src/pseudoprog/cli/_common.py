@@ -28,6 +28,7 @@ __all__ = [
     "EventsOpt",
     "LesionsOpt",
     "MeasurementsOpt",
+    "OutputOpt",
     "PeakWindowOpt",
     "PrimarySequenceOpt",
     "WorkbookOpt",
@@ -103,6 +104,10 @@ WorkbookOpt = Annotated[
         help="Excel workbook with sheets lesions, measurements and (optionally) events.",
         show_default=False,
     ),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write here (atomically) instead of the terminal."),
 ]
 AsOfOpt = Annotated[
     datetime | None,

@@ -32,6 +32,7 @@ from pseudoprog.cli._common import (
     EventsOpt,
     LesionsOpt,
     MeasurementsOpt,
+    OutputOpt,
     PeakWindowOpt,
     PrimarySequenceOpt,
     WorkbookOpt,
@@ -248,10 +249,7 @@ def assess(
             "--plots", help="Write one PNG per lesion into this directory.", show_default=False
         ),
     ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write here (atomically) instead of the terminal."),
-    ] = None,
+    output: OutputOpt = None,
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the Monte Carlo interval.")
     ] = DEFAULT_SEED,

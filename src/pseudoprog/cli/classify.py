@@ -6,7 +6,6 @@ import io
 import sys
 from datetime import date
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,6 +21,7 @@ from pseudoprog.cli._common import (
     EventsOpt,
     LesionsOpt,
     MeasurementsOpt,
+    OutputOpt,
     PeakWindowOpt,
     PrimarySequenceOpt,
     WorkbookOpt,
@@ -115,10 +115,7 @@ def classify(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", case_sensitive=False, help="Output format.")
     ] = OutputFormat.TABLE,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write here (atomically) instead of the terminal."),
-    ] = None,
+    output: OutputOpt = None,
     jobs: Annotated[
         int | None,
         typer.Option("--jobs", "-j", min=1, help="Worker processes (default: every core)."),

@@ -144,27 +144,11 @@ class ConvolutionBasis:
         self.nb_table: FloatArray = coef(nb_c)
         self.g01_table: FloatArray = coef(g01_c)
         self.g11_table: FloatArray = coef(g11_c)
-        self._single_tables: dict[int, npt.NDArray[np.float32]] = {
-            id(self.b_table): np.ascontiguousarray(self.b_table, dtype=np.float32)
-        }
         self._single = (
             np.ascontiguousarray(self.projector, dtype=np.float32),
             np.ascontiguousarray(self.e_nodes_r, dtype=np.float32),
             np.ascontiguousarray(self.f_nodes_r, dtype=np.float32),
         )
-
-    def table_for(
-        self, table: FloatArray, dtype: np.dtype[np.floating]
-    ) -> npt.NDArray[np.floating]:
-        """A Chebyshev table in the precision ``dtype`` (float32 copies are cached)."""
-        if dtype != np.float32:
-            return table
-        key = id(table)
-        cached = self._single_tables.get(key)
-        if cached is None:
-            cached = np.ascontiguousarray(table, dtype=np.float32)
-            self._single_tables[key] = cached
-        return cached
 
     def projector_for(self, dtype: np.dtype[np.floating]) -> npt.NDArray[np.floating]:
         """:attr:`projector` in the precision of the data."""

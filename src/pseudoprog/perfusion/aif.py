@@ -16,11 +16,11 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
 import numpy.typing as npt
 
+from pseudoprog.domain import CodedEnum
 from pseudoprog.errors import ParameterError
 
 __all__ = [
@@ -101,7 +101,7 @@ WEINMANN_1984 = BiexponentialAif(dose=0.1, a1=3.99, m1=0.144, a2=4.78, m2=0.0111
 FRITZ_HANSEN_1996 = BiexponentialAif(dose=1.0, a1=2.4, m1=3.0, a2=0.62, m2=0.016)
 
 
-class PopulationAif(Enum):
+class PopulationAif(CodedEnum):
     """A named population AIF (the value is its command-line code)."""
 
     PARKER = "parker"
@@ -109,20 +109,8 @@ class PopulationAif(Enum):
     FRITZ_HANSEN = "fritz-hansen"
 
     @classmethod
-    def parse(cls, value: PopulationAif | str) -> PopulationAif:
-        """Return the AIF for ``value``.
-
-        >>> PopulationAif.parse("Fritz_Hansen")
-        <PopulationAif.FRITZ_HANSEN: 'fritz-hansen'>
-        """
-        if isinstance(value, PopulationAif):
-            return value
-        key = str(value).strip().lower().replace("_", "-").replace(" ", "-")
-        for member in cls:
-            if member.value == key:
-                return member
-        codes = ", ".join(m.value for m in cls)
-        raise ParameterError(f"aif={value!r} is not a known population AIF; use one of: {codes}")
+    def _described_as(cls) -> tuple[str | None, str]:
+        return "aif", "population AIF"
 
 
 def _times(t_s: npt.ArrayLike, delay_s: float) -> FloatArray:

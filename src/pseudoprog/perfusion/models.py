@@ -27,11 +27,12 @@ True
 
 from __future__ import annotations
 
-from enum import Enum
+from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
 
+from pseudoprog.domain import CodedEnum
 from pseudoprog.errors import ParameterError
 
 __all__ = [
@@ -50,7 +51,7 @@ ArrayLike = npt.ArrayLike
 _SERIES_LIMIT = 1e-4
 
 
-class Model(Enum):
+class Model(CodedEnum):
     """A tracer kinetic model; the value is the code used on the command line and in files."""
 
     TOFTS = "tofts"
@@ -58,22 +59,12 @@ class Model(Enum):
     PATLAK = "patlak"
 
     @classmethod
-    def parse(cls, value: Model | str) -> Model:
-        """Return the model for ``value`` (a member or its code, case and ``_``/``-`` free).
+    def _aliases(cls) -> Mapping[str, str]:
+        return {"etofts": "extended-tofts", "etm": "extended-tofts", "tm": "tofts"}
 
-        >>> Model.parse("Extended_Tofts")
-        <Model.EXTENDED_TOFTS: 'extended-tofts'>
-        """
-        if isinstance(value, Model):
-            return value
-        key = str(value).strip().lower().replace("_", "-").replace(" ", "-")
-        aliases = {"etofts": "extended-tofts", "etm": "extended-tofts", "tm": "tofts"}
-        key = aliases.get(key, key)
-        for member in cls:
-            if member.value == key:
-                return member
-        codes = ", ".join(m.value for m in cls)
-        raise ParameterError(f"model={value!r} is not a known model; use one of: {codes}")
+    @classmethod
+    def _described_as(cls) -> tuple[str | None, str]:
+        return "model", "model"
 
     @property
     def parameters(self) -> tuple[str, ...]:

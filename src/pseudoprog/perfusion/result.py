@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum, IntFlag
+from enum import IntFlag
 
 import numpy as np
 import numpy.typing as npt
 
+from pseudoprog.domain import CodedEnum
 from pseudoprog.errors import ParameterError
 from pseudoprog.perfusion.models import Model
 
@@ -32,7 +33,7 @@ BoolArray = npt.NDArray[np.bool_]
 FlagArray = npt.NDArray[np.uint8]
 
 
-class FitMethod(Enum):
+class FitMethod(CodedEnum):
     """How the model is fitted."""
 
     #: Linear least squares on the integrated model equation (Murase, Magn Reson Med
@@ -42,19 +43,8 @@ class FitMethod(Enum):
     EXACT = "exact"
 
     @classmethod
-    def parse(cls, value: FitMethod | str) -> FitMethod:
-        """Return the method for ``value`` (a member or its code).
-
-        >>> FitMethod.parse("Exact")
-        <FitMethod.EXACT: 'exact'>
-        """
-        if isinstance(value, FitMethod):
-            return value
-        key = str(value).strip().lower()
-        for member in cls:
-            if member.value == key:
-                return member
-        raise ParameterError(f"method={value!r} is not known; use 'exact' or 'linear'")
+    def _described_as(cls) -> tuple[str | None, str]:
+        return "method", "fitting method"
 
 
 class FitFlag(IntFlag):

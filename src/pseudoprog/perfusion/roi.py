@@ -21,12 +21,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
 
 import numpy as np
 import numpy.typing as npt
 
-from pseudoprog.domain import Evidence
+from pseudoprog.domain import CodedEnum, Evidence
 from pseudoprog.errors import ParameterError
 
 __all__ = [
@@ -42,22 +41,15 @@ __all__ = [
 VP_CHANGE_KIND = "dce_vp_change_pct"
 
 
-class RoiStatistic(Enum):
+class RoiStatistic(CodedEnum):
     """Statistic that represents an ROI in a change between visits."""
 
     MEAN = "mean"
     MEDIAN = "median"
 
     @classmethod
-    def parse(cls, value: RoiStatistic | str) -> RoiStatistic:
-        """Return the statistic for ``value``."""
-        if isinstance(value, RoiStatistic):
-            return value
-        key = str(value).strip().lower()
-        for member in cls:
-            if member.value == key:
-                return member
-        raise ParameterError(f"statistic={value!r} is not known; use 'mean' or 'median'")
+    def _described_as(cls) -> tuple[str | None, str]:
+        return "statistic", "ROI statistic"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,11 +25,11 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
 import numpy.typing as npt
 
+from pseudoprog.domain import CodedEnum
 from pseudoprog.errors import ParameterError
 
 __all__ = ["T1Method", "T1Result", "vfa_t1"]
@@ -42,22 +42,15 @@ _GRID = 200
 _GOLDEN_STEPS = 60
 
 
-class T1Method(Enum):
+class T1Method(CodedEnum):
     """Estimator of :func:`vfa_t1`."""
 
     LINEAR = "linear"
     NONLINEAR = "nonlinear"
 
     @classmethod
-    def parse(cls, value: T1Method | str) -> T1Method:
-        """Return the method for ``value``."""
-        if isinstance(value, T1Method):
-            return value
-        key = str(value).strip().lower().replace("-", "")
-        for member in cls:
-            if member.value == key:
-                return member
-        raise ParameterError(f"method={value!r} is not known; use 'linear' or 'nonlinear'")
+    def _described_as(cls) -> tuple[str | None, str]:
+        return "method", "T1 mapping method"
 
 
 @dataclass(frozen=True, eq=False)
