@@ -7,7 +7,7 @@ found while reading tables are collected as :class:`Problem` records and raised 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
@@ -87,13 +87,6 @@ class InputValidationError(PseudoprogError):
         more = f"\n  ... and {count - 20} more" if count > 20 else ""
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"{count} {noun} in the input:\n{head}{more}")
-
-    def by_source(self) -> dict[str, Sequence[Problem]]:
-        """Group the problems by the file they were found in."""
-        grouped: dict[str, list[Problem]] = {}
-        for problem in self.problems:
-            grouped.setdefault(problem.source, []).append(problem)
-        return dict(grouped)
 
 
 class PseudoprogWarning(UserWarning):

@@ -46,6 +46,16 @@ CSV_COLUMNS = (
 )
 
 
+def _head(
+    parameters: CriteriaParameters, as_of: date | None, notices: Iterable[str]
+) -> dict[str, Any]:
+    return {
+        "parameters": parameters.to_dict(),
+        "as_of": None if as_of is None else as_of.isoformat(),
+        "notices": list(notices),
+    }
+
+
 def classification_document(
     assessments: Seq[Assessment],
     *,
@@ -55,9 +65,7 @@ def classification_document(
 ) -> dict[str, Any]:
     """The JSON document as Python objects."""
     return {
-        "parameters": parameters.to_dict(),
-        "as_of": None if as_of is None else as_of.isoformat(),
-        "notices": list(notices),
+        **_head(parameters, as_of, notices),
         "lesions": [a.to_dict() for a in assessments],
     }
 
@@ -78,13 +86,7 @@ def json_document(
 
     The pieces are kept apart so that a large document is never copied into one buffer.
     """
-    head = orjson.dumps(
-        {
-            "parameters": parameters.to_dict(),
-            "as_of": None if as_of is None else as_of.isoformat(),
-            "notices": list(notices),
-        }
-    )
+    head = orjson.dumps(_head(parameters, as_of, notices))
     pieces = [head[:-1] + b',"lesions":[']
     for chunk in lesion_chunks:
         if chunk:
