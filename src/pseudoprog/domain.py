@@ -224,6 +224,8 @@ class EventKind(CodedEnum):
     OTHER_BONE_LESIONS_DECREASED = "other_bone_lesions_decreased"
     HARDWARE = "hardware"
     FRACTURE = "fracture"
+    NEW_BONE_LESIONS = "new_bone_lesions"
+    """A bone scan; the event's ``value`` counts the new lesions compared with baseline."""
 
     @classmethod
     def _aliases(cls) -> Mapping[str, str]:
@@ -235,6 +237,8 @@ class EventKind(CodedEnum):
             "surgical hardware": "hardware",
             "vertebroplasty": "hardware",
             "kyphoplasty": "hardware",
+            "new bone lesions": "new_bone_lesions",
+            "bone scan new lesions": "new_bone_lesions",
         }
 
 
@@ -425,13 +429,18 @@ class SizeSeries:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """A clinical event of a patient, optionally tied to one of its lesions."""
+    """A clinical event of a patient, optionally tied to one of its lesions.
+
+    ``value`` is a number the event carries, e.g. the count of new lesions on a bone scan
+    (kind ``new_bone_lesions``).
+    """
 
     patient_id: str
     date: date
     kind: EventKind
     lesion_id: str | None = None
     detail: str | None = None
+    value: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
