@@ -1,0 +1,277 @@
+"""Output of patient-level criteria: terminal table, JSON and CSV, one row per timepoint.
+
+``classify --criteria recist1.1`` (or ``irecist``, ``pcwg3-bone``) reads the tables with
+:func:`pseudoprog.io.patients.load_patients`, runs the engine on every patient and writes the
+results with :func:`render_patient_table`, :func:`patients_json` or :func:`patients_csv`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.markup import escape
+
+from pseudoprog.cli._common import console, err_console
+from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table
+from pseudoprog.criteria.patient_result import PatientAssessment
+from pseudoprog.io.atomic import atomic_write_bytes
+from pseudoprog.io.patients import load_patients
+
+#: Width of a terminal table written to a file: every column is shown.
+FILE_WIDTH = 200
+
+__all__ = [
+    "CSV_COLUMNS",
+    "FILE_WIDTH",
+    "assess_patients",
+    "classify_patients",
+    "patients_csv",
+    "patients_document",
+    "patients_json",
+    "render_patient_table",
+    "response_counts",
+]
+
+_COLOURS = {
+    "CR": "green",
+    "PR": "green",
+    "SD": "cyan",
+    "NON_CR_NON_PD": "cyan",
+    "PD": "red",
+    "NE": "yellow",
+    "iCR": "green",
+    "iPR": "green",
+    "iSD": "cyan",
+    "iNN": "cyan",
+    "iUPD": "magenta",
+    "iCPD": "red",
+    "NON_PD": "cyan",
+    "PDu": "magenta",
+}
+
+
+def _code(value: Any) -> str:
+    if value is None:
+        return "-"
+    text = str(value.value if hasattr(value, "value") else value)
+    colour = _COLOURS.get(text)
+    return f"[{colour}]{escape(text)}[/]" if colour else escape(text)
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def render_patient_table(
+    results: Sequence[PatientAssessment], *, width: int, title: str
+) -> FittedTable:
+    """One row per patient and timepoint, the best overall response on each patient's last row.
+
+    At 80 columns the sums, the percentages and the reasons are hidden first, with a note.
+    """
+    columns = [
+        ColumnSpec("Patient", min_width=10),
+        ColumnSpec("Date"),
+        ColumnSpec("Target"),
+        ColumnSpec("Non-target"),
+        ColumnSpec("New"),
+        ColumnSpec("Overall"),
+        ColumnSpec("Sum mm", justify="right", level=2),
+        ColumnSpec("Δ base %", justify="right", level=2),
+        ColumnSpec("Δ nadir %", justify="right", level=1),
+        ColumnSpec("Best", level=0),
+        ColumnSpec("Note", wrap=True, level=3),
+    ]
+    rows: list[list[str]] = []
+    for result in results:
+        points = result.timepoints
+        if not points:
+            note = escape("; ".join(w.message for w in result.warnings)) or "no follow-up"
+            rows.append([escape(result.patient_id), *["-"] * 9, note])
+            continue
+        for k, point in enumerate(points):
+            last = k == len(points) - 1
+            note = ""
+            if last:
+                notes = [p.message for p in result.pending]
+                note = "; ".join(notes)
+            rows.append(
+                [
+                    escape(result.patient_id),
+                    point.date.isoformat(),
+                    _code(point.target_response),
+                    _code(point.non_target_response),
+                    "yes" if point.new_lesions else "no",
+                    _code(point.response),
+                    _num(point.target_sum_mm, ".1f"),
+                    _num(point.change_from_baseline_pct, "+.1f"),
+                    _num(point.change_from_nadir_pct, "+.1f"),
+                    _code(result.best_overall_response) if last else "",
+                    escape(note),
+                ]
+            )
+    return fit_table(
+        columns, rows, width=width, title=title, hint="use --format json or csv for every field"
+    )
+
+
+def response_counts(results: Sequence[PatientAssessment]) -> str:
+    """``N patients: best overall response CR 1  PR 2 ...`` for the end of a table."""
+    counts = Counter(
+        "none" if r.best_overall_response is None else r.best_overall_response.value
+        for r in results
+    )
+    text = "  ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+    return f"{len(results)} patients; best overall response: {text}"
+
+
+def patients_document(
+    results: Sequence[PatientAssessment],
+    *,
+    criteria: str,
+    parameters: Mapping[str, Any],
+    as_of: date | None,
+    notices: Sequence[str],
+) -> dict[str, Any]:
+    """The JSON document: ``{"criteria", "parameters", "as_of", "notices", "patients"}``."""
+    return {
+        "criteria": criteria,
+        "parameters": dict(parameters),
+        "as_of": None if as_of is None else as_of.isoformat(),
+        "notices": list(notices),
+        "patients": [r.to_dict() for r in results],
+    }
+
+
+def patients_json(results: Sequence[PatientAssessment], **head: Any) -> bytes:
+    """The JSON document as UTF-8 bytes, indented, ending in a newline."""
+    return orjson.dumps(patients_document(results, **head), option=orjson.OPT_INDENT_2) + b"\n"
+
+
+#: Columns of the CSV output, one row per patient and timepoint.
+CSV_COLUMNS = (
+    "patient_id",
+    "criteria",
+    "baseline_date",
+    "baseline_sum_mm",
+    "date",
+    "response",
+    "target_response",
+    "non_target_response",
+    "new_lesions",
+    "target_sum_mm",
+    "change_from_baseline_pct",
+    "change_from_nadir_pct",
+    "best_overall_response",
+    "best_response_date",
+    "best_response_confirmed",
+    "reasons",
+    "warnings",
+)
+
+
+def patients_csv(results: Sequence[PatientAssessment]) -> bytes:
+    """One CSV row per patient and timepoint (a patient without follow-up gets one row)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for result in results:
+        head = result.to_dict()
+        common = {
+            "patient_id": result.patient_id,
+            "criteria": result.criteria,
+            "baseline_date": head["baseline_date"],
+            "baseline_sum_mm": _blank(head["baseline_sum_mm"]),
+            "best_overall_response": _blank(head["best_overall_response"]),
+            "best_response_date": _blank(head["best_response_date"]),
+            "best_response_confirmed": _blank(head["best_response_confirmed"]),
+            "warnings": " | ".join(w["message"] for w in head["warnings"]),
+        }
+        for point in head["timepoints"] or [None]:
+            row = dict(common)
+            if point is not None:
+                row.update(
+                    {k: _blank(point[k]) for k in CSV_COLUMNS if k in point and k != "reasons"}
+                )
+                row["reasons"] = " | ".join(r["message"] for r in point["reasons"])
+            writer.writerow(row)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _blank(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
+def assess_patients(
+    records: Sequence[Any], *, entry: Any, params: Any, as_of: date | None
+) -> list[PatientAssessment]:
+    """Run a patient-level criteria set's engine on every patient record."""
+    engine = entry.assess
+    return [engine(record, as_of=as_of, params=params) for record in records]
+
+
+def classify_patients(
+    *,
+    entry: Any,
+    params: Any,
+    lesions: Path | None,
+    measurements: Path | None,
+    events: Path | None,
+    workbook: Path | None,
+    as_of: date | None,
+    output_format: str,
+    output: Path | None,
+) -> None:
+    """``classify --criteria NAME`` for a patient-level criteria set: read, assess, write."""
+    module = entry.load()
+    check = getattr(module, "baseline_problems", None)
+    cohort = load_patients(
+        lesions=lesions,
+        measurements=measurements,
+        events=events,
+        workbook=workbook,
+        baseline_check=None if check is None else (lambda record: check(record, params)),
+    )
+    for notice in cohort.notices:
+        err_console.print(f"[yellow]Note:[/] {escape(notice)}")
+    results = assess_patients(cohort.records, entry=entry, params=params, as_of=as_of)
+    title = f"Response by {entry.name} ({entry.citation})"
+    if output_format == "json":
+        data = patients_json(
+            results,
+            criteria=entry.name,
+            parameters=params.to_dict(),
+            as_of=as_of,
+            notices=cohort.notices,
+        )
+    elif output_format == "csv":
+        data = patients_csv(results)
+    elif output is None:
+        console.print(render_patient_table(results, width=console.width, title=title))
+        console.print(response_counts(results))
+        return
+    else:
+        buffer = io.StringIO()
+        Console(file=buffer, width=FILE_WIDTH, no_color=True).print(
+            render_patient_table(results, width=FILE_WIDTH, title=title)
+        )
+        data = (buffer.getvalue() + response_counts(results) + "\n").encode("utf-8")
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        atomic_write_bytes(output, data)
+        err_console.print(f"Wrote {len(results)} patients to {output}")
