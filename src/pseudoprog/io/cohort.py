@@ -57,7 +57,10 @@ LESION_COLUMNS = {
     ),
 }
 MEASUREMENT_COLUMNS = {"required": ("lesion_id", "date", "sequence", "size_mm"), "optional": ()}
-EVENT_COLUMNS = {"required": ("patient_id", "date", "kind"), "optional": ("lesion_id", "detail")}
+EVENT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "required": ("patient_id", "date", "kind"),
+    "optional": ("lesion_id", "detail", "value"),
+}
 
 #: Largest plausible lesion size; larger values are taken for a unit error (cm or µm).
 MAX_SIZE_MM = 300.0
@@ -301,6 +304,28 @@ def _check_baselines(lesions: _Lesions, parsed: dict[str, Any] | None, log: Prob
         )
 
 
+def _parse_event_values(
+    table: RawTable, kinds: npt.NDArray[Any], log: ProblemLog
+) -> npt.NDArray[np.float64]:
+    """The optional ``value`` column: any number; a count of new lesions for a bone scan."""
+    values = table.parse_numbers("value", log, required=False)
+    scans = np.asarray(kinds == EventKind.NEW_BONE_LESIONS, dtype=bool)
+    expected = (
+        "the number of new bone lesions on the scan compared with the baseline scan, "
+        "a whole number of at least 0"
+    )
+    table.report(
+        log,
+        scans & table.empty("value"),
+        "value",
+        f"no count of new lesions for an event of kind {EventKind.NEW_BONE_LESIONS.value}",
+        expected,
+    )
+    bad = scans & np.isfinite(values) & ((values < 0) | (values != np.round(values)))
+    table.report(log, bad, "value", "not a count of new bone lesions", expected)
+    return values
+
+
 def _parse_events(table: RawTable, lesions: _Lesions | None, log: ProblemLog) -> list[Event] | None:
     if not table.require(EVENT_COLUMNS["required"], log):
         return None
@@ -310,6 +335,7 @@ def _parse_events(table: RawTable, lesions: _Lesions | None, log: ProblemLog) ->
     kinds = table.parse_enum("kind", EventKind, log, required=True)
     lesion_ids = table.parse_text("lesion_id", log, required=False)
     details = table.parse_text("detail", log, required=False)
+    values = _parse_event_values(table, kinds, log)
     if lesions is None:
         return None
     known_patients = set(lesions.patients.tolist())
@@ -340,7 +366,14 @@ def _parse_events(table: RawTable, lesions: _Lesions | None, log: ProblemLog) ->
         )
     days = dates.astype(object)
     return [
-        Event(str(patients[i]), days[i], kinds[i], lesion_ids[i] or None, details[i] or None)
+        Event(
+            str(patients[i]),
+            days[i],
+            kinds[i],
+            lesion_ids[i] or None,
+            details[i] or None,
+            value=None if np.isnan(values[i]) else float(values[i]),
+        )
         for i in range(len(table))
         if kinds[i] is not None and not np.isnat(dates[i])
     ]
