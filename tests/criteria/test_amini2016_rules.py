@@ -1,4 +1,4 @@
-"""Every branch of the Amini 2016 criteria (DESIGN.md, "Criteria: Amini 2016"), table-driven.
+"""Every branch of the Amini 2016 criteria (docs/criteria.md, "Amini 2016"), table-driven.
 
 Baseline 20 mm two weeks before treatment unless stated; error e = 2 mm; decline window 92
 days; OPP peak window 26 weeks. Each case gives the T1 course as (week, size) pairs.

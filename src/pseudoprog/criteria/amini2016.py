@@ -3,7 +3,7 @@
 Source: Amini B, et al. Osseous pseudoprogression in vertebral bodies treated with stereotactic
 radiosurgery: a secondary analysis of prospective phase I/II clinical trials. AJNR Am J
 Neuroradiol 2016;37:387-392 (seed ``001``, Materials and Methods, "Image Review and Analysis").
-The exact operational form implemented here is that of ``DESIGN.md`` ("Criteria: Amini 2016").
+The exact operational rules are stated in ``docs/criteria.md`` ("Amini 2016"), with examples.
 
 For each sequence, with baseline ``B`` (the latest study on or before the treatment date) and
 the follow-up studies after treatment (``Δ = size − B``, error ``e``):
@@ -99,7 +99,7 @@ class Amini2016Parameters:
         The decline must reach ``e`` per this many days ("≥ 2 mm in ≤ 3 months", ibid.).
     opp_peak_window_weeks
         A peak later than this, after growth on two or more studies, is progression. The
-        paper's latest OPP peak was at 24.4 weeks (Results); 26 weeks is DESIGN.md's default.
+        paper's latest OPP peak was at 24.4 weeks (Results); 26 weeks is the project's default.
     primary_sequence
         The sequence that decides the lesion's category.
     min_follow_up_months

@@ -1,6 +1,6 @@
 """Features a reader can report about an enlarging lesion, and when a finding counts as present.
 
-The features are the kinds of the ``evidence`` input table (DESIGN.md, "Input tables"). A
+The features are the kinds of the ``evidence`` input table (README, "Input tables"). A
 :class:`FindingRule` turns a reported value into a finding (present or absent), the way the
 source study dichotomised it, so that the study's counts give its likelihood ratio.
 

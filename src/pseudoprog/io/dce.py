@@ -43,7 +43,7 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Columns of the ROI summary CSV.
 ROI_HEADER = ("label", "parameter", "voxels", "used", "mean", "median", "q1", "q3", "iqr")
-#: Columns written to an evidence table (DESIGN.md, input table ``evidence``).
+#: Columns written to an evidence table (README, "Input tables", table ``evidence``).
 EVIDENCE_HEADER = ("lesion_id", "date", "kind", "value", "note")
 
 _TIME_KEYS = ("FrameTimes", "frame_times_s", "AcquisitionTimes")

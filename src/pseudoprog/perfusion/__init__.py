@@ -2,7 +2,7 @@
 voxel-wise fits of the Tofts, extended Tofts and Patlak models.
 
 Pure NumPy/SciPy; reading and writing images lives in :mod:`pseudoprog.io.nifti`.
-Conventions (DESIGN.md, "Perfusion conventions"): time in seconds at the API, Ktrans and kep
+Conventions (docs/conventions.md, "Perfusion"): time in seconds at the API, Ktrans and kep
 in /min, ve and vp as fractions, concentrations in mM.
 
 Examples

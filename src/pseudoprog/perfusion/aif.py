@@ -69,7 +69,7 @@ class ParkerParameters:
 
 
 #: Parker et al., Magn Reson Med 2006;56:993–1000, Table 1 (population-average values),
-#: as listed in DESIGN.md ("Perfusion conventions").
+#: as listed in docs/conventions.md ("Arterial input functions").
 PARKER_2006 = ParkerParameters(
     a1=0.809, a2=0.330, t1=0.17046, t2=0.365, sigma1=0.0563, sigma2=0.132,
     alpha=1.050, beta=0.1685, s=38.078, tau=0.483,

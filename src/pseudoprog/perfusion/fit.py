@@ -2,7 +2,7 @@
 
 ``ct`` holds one concentration curve per voxel, time on its last axis and any leading shape;
 ``cp`` is the plasma concentration of the arterial input, shared by all voxels. Times are in
-seconds, Ktrans and kep come out in /min (DESIGN.md, "Perfusion conventions").
+seconds, Ktrans and kep come out in /min (docs/conventions.md, "Perfusion").
 
 Two methods:
 

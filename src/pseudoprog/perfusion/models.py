@@ -1,6 +1,6 @@
 """Tracer kinetic models of DCE-MRI: Tofts, extended Tofts and Patlak.
 
-Conventions (DESIGN.md, "Perfusion conventions"): time in seconds at the API, Ktrans and kep in
+Conventions (docs/conventions.md, "Perfusion"): time in seconds at the API, Ktrans and kep in
 /min, ve and vp as fractions, concentrations in mM. The models are those standardised by Tofts
 et al., J Magn Reson Imaging 1999;10:223–232 (Tofts, and the extended form that adds
 ``vp·Cp``), and the Patlak model (Patlak et al., J Cereb Blood Flow Metab 1983;3:1–7):
