@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from pseudoprog.cli._common import (
     CATEGORY_COLOURS,
@@ -42,6 +40,7 @@ from pseudoprog.cli._common import (
     load_input,
     report_user_errors,
 )
+from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table, print_wrapped
 from pseudoprog.domain import Evidence, LesionHistory, ResponseCategory, Sequence
 from pseudoprog.errors import InputValidationError, ParameterError, Problem
 from pseudoprog.evidence import (
@@ -115,52 +114,60 @@ def _notes(result: PointOfCareAssessment) -> str:
     return ", ".join(notes) or "-"
 
 
-def render_table(results: list[PointOfCareAssessment]) -> Table:
-    """One row per lesion: status, probability with interval, evidence, next MRI, notes."""
-    table = Table(
-        title="Point-of-care assessment (Amini 2016 criteria and evidence table)",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-    )
-    table.add_column("Lesion", no_wrap=True)
-    table.add_column("Fx", justify="right", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("P(pseudoprog.) (95% CI)", no_wrap=True)
-    table.add_column("Next MRI", no_wrap=True)
-    table.add_column("Evidence", min_width=16, overflow="fold")
-    table.add_column("Notes", min_width=12, overflow="fold")
+def render_table(results: list[PointOfCareAssessment], *, width: int) -> FittedTable:
+    """One row per lesion: status, probability with interval, evidence, next MRI, notes.
+
+    Fitted to ``width`` cells: at narrow widths the fractions go first, then the evidence.
+    """
+    columns = [
+        ColumnSpec("Lesion", min_width=10),
+        ColumnSpec("Fx", justify="right", level=2),
+        ColumnSpec("Status"),
+        ColumnSpec("P(pseudoprog.) (95% CI)"),
+        ColumnSpec("Next MRI"),
+        ColumnSpec("Evidence", wrap=True, min_width=16, level=1),
+        ColumnSpec("Notes", wrap=True, min_width=18),
+    ]
+    rows = []
     for r in results:
         status = r.status
         text = status.value if r.assessment.deciding is not None else "no follow-up"
-        table.add_row(
-            escape(r.lesion.lesion_id),
-            str(r.lesion.treatment.fractions),
-            f"[{CATEGORY_COLOURS[status]}]{text}[/]",
-            _probability(r),
-            r.next_mri_due.isoformat(),
-            _evidence(r),
-            _notes(r),
+        rows.append(
+            [
+                escape(r.lesion.lesion_id),
+                str(r.lesion.treatment.fractions),
+                f"[{CATEGORY_COLOURS[status]}]{text}[/]",
+                _probability(r),
+                r.next_mri_due.isoformat(),
+                _evidence(r),
+                _notes(r),
+            ]
         )
-    return table
+    return fit_table(
+        columns,
+        rows,
+        width=width,
+        title="Point-of-care assessment (Amini 2016 criteria and evidence table)",
+        hint="use --format json or --output FILE",
+    )
 
 
 def _render_text(results: list[PointOfCareAssessment], *, file: bool) -> str | None:
     """The table and the details of enlarging lesions; printed, or returned for a file."""
     target = io.StringIO() if file else None
     out = Console(file=target, width=160, no_color=True) if target is not None else console
-    out.print(render_table(results))
+    out.print(render_table(results, width=out.width))
     details = [r for r in results if r.enlarging and r.status is ResponseCategory.INDETERMINATE]
     if details:
         out.print("\nEnlarging lesions awaiting follow-up:\n")
     for r in details:
-        out.print(escape(r.summary()), highlight=False)
+        print_wrapped(out, r.summary())
         out.print()
     table = results[0].table if results else default_table()
-    out.print(
-        escape(
-            f"Evidence table: {table.name} ({table.origin}). Probabilities are given only for "
-            "enlarging lesions awaiting follow-up; see docs/assess.md."
-        )
+    print_wrapped(
+        out,
+        f"Evidence table: {table.name} ({table.origin}). Probabilities are given only for "
+        "enlarging lesions awaiting follow-up; see docs/assess.md.",
     )
     return None if target is None else target.getvalue()
 

@@ -9,9 +9,8 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from pseudoprog.cli._common import (
     CATEGORY_COLOURS,
@@ -31,6 +30,7 @@ from pseudoprog.cli._common import (
     load_input,
     report_user_errors,
 )
+from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table
 from pseudoprog.criteria.amini2016 import assess_many
 from pseudoprog.criteria.result import Assessment
 from pseudoprog.domain import ResponseCategory, Sequence
@@ -38,6 +38,9 @@ from pseudoprog.io.atomic import atomic_path
 from pseudoprog.io.bulk import SerialFormat, classify_serialized, paused_gc
 
 __all__ = ["OutputFormat", "register", "render_table"]
+
+#: Width of the table written by ``--output`` (wide enough for every column).
+_FILE_WIDTH = 200
 
 
 class OutputFormat(StrEnum):
@@ -59,39 +62,50 @@ def _category(value: ResponseCategory | None, *, bold: bool = False) -> str:
     return f"[{style}]{value.value}[/]"
 
 
-def render_table(assessments: list[Assessment]) -> Table:
-    """A readable terminal table of results, one row per lesion.
+def render_table(assessments: list[Assessment], *, width: int) -> FittedTable:
+    """A readable terminal table of results, one row per lesion, fitted to ``width`` cells.
 
     The lesion's response is followed by the response on each sequence; peak columns are
-    filled for enlarging lesions (by the deciding sequence).
+    filled for enlarging lesions (by the deciding sequence). At narrow widths the other
+    sequences go first, then the primary sequence and the return to baseline, then the peak.
     """
-    table = Table(
-        title="Response by the Amini 2016 criteria", title_justify="left", box=box.SIMPLE_HEAD
-    )
-    for name in ("Patient", "Lesion", "Response"):
-        table.add_column(name, no_wrap=True)
-    for sequence in Sequence:
-        table.add_column(sequence.value, no_wrap=True)
-    table.add_column("Peak wk", justify="right", no_wrap=True)
-    table.add_column("Δ mm", justify="right", no_wrap=True)
-    table.add_column("Back wk", justify="right", no_wrap=True)
-    table.add_column("Decided by", min_width=12)
+    primary = assessments[0].parameters.primary_sequence if assessments else Sequence.T1
+    columns = [
+        ColumnSpec("Patient", min_width=10),
+        ColumnSpec("Lesion", min_width=10),
+        ColumnSpec("Response"),
+        *(ColumnSpec(s.value, level=2 if s is primary else 3) for s in Sequence),
+        ColumnSpec("Peak wk", justify="right", level=1),
+        ColumnSpec("Δ mm", justify="right", level=1),
+        ColumnSpec("Back wk", justify="right", level=2),
+        ColumnSpec("Decided by", wrap=True, min_width=20),
+    ]
+    rows = []
     for a in assessments:
         per = a.per_sequence
-        notes = a.reasons[-1].code.replace("_", " ") if a.reasons else "-"
+        notes = escape(a.reasons[-1].code.replace("_", " ")) if a.reasons else "-"
         if a.warnings:
-            notes += " [yellow](" + ", ".join(w.code.replace("_", " ") for w in a.warnings) + ")[/]"
-        table.add_row(
-            a.lesion.patient_id,
-            a.lesion.lesion_id,
-            _category(a.category, bold=True),
-            *(_category(per[s].category if s in per else None) for s in Sequence),
-            _fmt(a.time_to_peak_weeks),
-            "-" if a.peak_change_mm is None else f"{a.peak_change_mm:+.1f}",
-            _fmt(a.time_to_baseline_weeks),
-            notes,
+            codes = ", ".join(w.code.replace("_", " ") for w in a.warnings)
+            notes += f" [yellow]({escape(codes)})[/]"
+        rows.append(
+            [
+                escape(a.lesion.patient_id),
+                escape(a.lesion.lesion_id),
+                _category(a.category, bold=True),
+                *(_category(per[s].category if s in per else None) for s in Sequence),
+                _fmt(a.time_to_peak_weeks),
+                "-" if a.peak_change_mm is None else f"{a.peak_change_mm:+.1f}",
+                _fmt(a.time_to_baseline_weeks),
+                notes,
+            ]
         )
-    return table
+    return fit_table(
+        columns,
+        rows,
+        width=width,
+        title="Response by the Amini 2016 criteria",
+        hint="use --format csv/json or --output FILE",
+    )
 
 
 def _counts(assessments: list[Assessment]) -> str:
@@ -145,11 +159,12 @@ def classify(
         else:
             results = assess_many(cohort.histories, as_of=day, params=params)
             if output is None:
-                console.print(render_table(results))
+                console.print(render_table(results, width=console.width))
                 console.print(f"{len(results)} lesions: {_counts(results)}")
                 return
             buffer = io.StringIO()
-            Console(file=buffer, width=200, no_color=True).print(render_table(results))
+            out = Console(file=buffer, width=_FILE_WIDTH, no_color=True)
+            out.print(render_table(results, width=_FILE_WIDTH))
             text = buffer.getvalue() + f"{len(results)} lesions: {_counts(results)}\n"
             pieces = [text.encode("utf-8")]
     if output is None:

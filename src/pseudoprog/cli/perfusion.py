@@ -34,6 +34,7 @@ from rich.progress import (
 
 import pseudoprog
 from pseudoprog.cli._common import console, err_console, report_user_errors
+from pseudoprog.cli._tables import print_wrapped
 from pseudoprog.errors import InputValidationError, ParameterError, Problem
 from pseudoprog.io import dce as dce_io
 from pseudoprog.io.atomic import atomic_directory
@@ -452,8 +453,7 @@ def fit_command(
         _write_outputs(out, data, series, result, cp, roi_data, settings, notes)
     for note in notes:
         err_console.print(f"[yellow]Note:[/] {note}")
-    console.print(result.summary())
-    console.print(f"Maps written to {out}")
+    print_wrapped(console, f"{result.summary()}\nMaps written to {out}")
 
 
 def _load_like(
@@ -733,11 +733,12 @@ def change_command(
     )
     total = dce_io.write_evidence_rows(out, [evidence], notes=[note], replace=replace)
     kind = evidence.kind if evidence.kind != VP_CHANGE_KIND else VP_CHANGE_KIND
-    console.print(
+    print_wrapped(
+        console,
         f"{lesion_id}: {parameter} {stat.value} {first.value(stat):.4g} -> "
-        f"{second.value(stat):.4g} = {float(evidence.value):+.1f}% ({kind})"
+        f"{second.value(stat):.4g} = {float(evidence.value):+.1f}% ({kind})\n"
+        f"Evidence table {out}: {total} rows",
     )
-    console.print(f"Evidence table {out}: {total} rows")
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,6 @@ from typing import Annotated
 
 import numpy as np
 import typer
-from rich.markup import escape
 
 from pseudoprog.cli._common import (
     DeclineWindowOpt,
@@ -26,6 +25,7 @@ from pseudoprog.cli._common import (
     load_input,
     report_user_errors,
 )
+from pseudoprog.cli._tables import print_wrapped
 from pseudoprog.domain import Sequence, normalize_token
 from pseudoprog.errors import InputValidationError, Problem
 from pseudoprog.io.atomic import atomic_write_bytes, atomic_write_text
@@ -158,8 +158,7 @@ def study(
 
 
 def _print_study(result: StudyResult) -> None:
-    for line in result.summary().splitlines():
-        console.print(escape(line))
+    print_wrapped(console, result.summary())
 
 
 def load_accuracy_table(
