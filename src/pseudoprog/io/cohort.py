@@ -1,4 +1,4 @@
-"""The ``lesions``, ``measurements`` and ``events`` tables (DESIGN.md, "Input tables").
+"""The ``lesions``, ``measurements`` and ``events`` tables (README, "Input tables").
 
 :func:`load_cohort` reads them from CSV files or from one workbook with sheets of those names,
 checks the whole input, and returns domain objects only when every row is valid; otherwise it

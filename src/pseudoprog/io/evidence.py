@@ -1,7 +1,7 @@
 """The ``evidence`` input table and user evidence tables (YAML or CSV).
 
-:func:`load_evidence` reads the ``evidence`` table of DESIGN.md (``lesion_id, date, kind,
-value``; optional ``note``) and checks every row against the lesions: unknown lesions, unknown
+:func:`load_evidence` reads the ``evidence`` input table (``lesion_id, date, kind, value``;
+optional ``note``) and checks every row against the lesions: unknown lesions, unknown
 kinds, values that do not fit their kind (true/false for ``growth_within_80pct_isodose``, a
 percentage of at least -100 for the others), dates before the lesion's treatment, and two
 different values for the same lesion, kind and date.
