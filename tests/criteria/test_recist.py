@@ -23,7 +23,9 @@ def responses(result) -> list[str]:
 
 
 def targets(result) -> list[str | None]:
-    return [None if t.target_response is None else t.target_response.value for t in result.timepoints]
+    return [
+        None if t.target_response is None else t.target_response.value for t in result.timepoints
+    ]
 
 
 # ---- target response -----------------------------------------------------------------------
@@ -32,19 +34,49 @@ TARGET_CASES = [
     # (id, {lesion: [(day, size)]}, nodes, expected target responses)
     ("exactly 30% down is PR", {"A": [(0, 50), (56, 35)]}, (), ["PR"]),
     ("28% down is SD", {"A": [(0, 50), (56, 36)]}, (), ["SD"]),
-    ("exactly 20% and 6 mm above nadir is PD", {"A": [(0, 50), (56, 30), (112, 36)]}, (), ["PR", "PD"]),
+    (
+        "exactly 20% and 6 mm above nadir is PD",
+        {"A": [(0, 50), (56, 30), (112, 36)]},
+        (),
+        ["PR", "PD"],
+    ),
     ("19.7% above nadir is not PD", {"A": [(0, 50), (56, 30), (112, 35.9)]}, (), ["PR", "SD"]),
     ("40% above nadir but 4 mm is not PD", {"A": [(0, 20), (56, 10), (112, 14)]}, (), ["PR", "PR"]),
-    ("PD is judged from the nadir, not baseline", {"A": [(0, 40), (56, 30), (112, 37)]}, (), ["SD", "PD"]),
+    (
+        "PD is judged from the nadir, not baseline",
+        {"A": [(0, 40), (56, 30), (112, 37)]},
+        (),
+        ["SD", "PD"],
+    ),
     ("two targets summed", {"A": [(0, 30), (56, 20)], "B": [(0, 20), (56, 15)]}, (), ["PR"]),
-    ("node below 10 mm and lesions gone is CR", {"N": [(0, 18), (56, 9.9)], "A": [(0, 12), (56, 0)]}, ("N",), ["CR"]),
+    (
+        "node below 10 mm and lesions gone is CR",
+        {"N": [(0, 18), (56, 9.9)], "A": [(0, 12), (56, 0)]},
+        ("N",),
+        ["CR"],
+    ),
     ("node at exactly 10 mm is not CR", {"N": [(0, 20), (56, 10)]}, ("N",), ["PR"]),
     ("target recorded absent counts 0", {"A": [(0, 15), (56, "absent")]}, (), ["CR"]),
     ("present, too small to measure, counts 5 mm", {"A": [(0, 20), (56, "present")]}, (), ["PR"]),
     ("missing target gives NE", {"A": [(0, 30), (56, 28)], "B": [(0, 20), (56, None)]}, (), ["NE"]),
-    ("not evaluated target gives NE", {"A": [(0, 30), (56, 28)], "B": [(0, 20), (56, "not_evaluated")]}, (), ["NE"]),
-    ("measured targets alone reach PD", {"A": [(0, 30), (56, 62)], "B": [(0, 20), (56, None)]}, (), ["PD"]),
-    ("regrowth after CR: PD needs 5 mm from 0", {"A": [(0, 12), (56, 0), (112, 4), (168, 5)]}, (), ["CR", "PR", "PD"]),
+    (
+        "not evaluated target gives NE",
+        {"A": [(0, 30), (56, 28)], "B": [(0, 20), (56, "not_evaluated")]},
+        (),
+        ["NE"],
+    ),
+    (
+        "measured targets alone reach PD",
+        {"A": [(0, 30), (56, 62)], "B": [(0, 20), (56, None)]},
+        (),
+        ["PD"],
+    ),
+    (
+        "regrowth after CR: PD needs 5 mm from 0",
+        {"A": [(0, 12), (56, 0), (112, 4), (168, 5)]},
+        (),
+        ["CR", "PR", "PD"],
+    ),
 ]
 
 
@@ -59,10 +91,16 @@ def test_target_response(series, nodes, expected) -> None:
 
 
 def test_sums_and_changes_are_reported() -> None:
-    result = recist.assess(record({"A": [(0, 30), (56, 20), (112, 25)], "B": [(0, 20), (56, 10), (112, 12)]}))
+    result = recist.assess(
+        record({"A": [(0, 30), (56, 20), (112, 25)], "B": [(0, 20), (56, 10), (112, 12)]})
+    )
     first, second = result.timepoints
     assert result.baseline_sum_mm == 50
-    assert (first.target_sum_mm, first.change_from_baseline_pct, first.change_from_nadir_pct) == (30, -40, -40)
+    assert (first.target_sum_mm, first.change_from_baseline_pct, first.change_from_nadir_pct) == (
+        30,
+        -40,
+        -40,
+    )
     assert second.target_sum_mm == 37
     assert second.change_from_baseline_pct == pytest.approx(-26.0)
     assert second.change_from_nadir_pct == pytest.approx(100 * 7 / 30)
@@ -75,15 +113,63 @@ def test_sums_and_changes_are_reported() -> None:
 # ---- non-target and new lesions ---------------------------------------------------------------
 
 NON_TARGET_CASES = [
-    ("all absent is CR", {"A": [(0, 20), (56, 0)]}, {"X": [(0, "present"), (56, "absent")]}, "CR", "CR"),
-    ("target CR, non-target present is PR", {"A": [(0, 20), (56, 0)]}, {"X": [(0, "present"), (56, "present")]}, "NON_CR_NON_PD", "PR"),
-    ("target CR, non-target not evaluated is PR", {"A": [(0, 20), (56, 0)]}, {"X": [(0, "present"), (56, "not_evaluated")]}, "NE", "PR"),
-    ("unequivocal progression is PD", {"A": [(0, 20), (56, 12)]}, {"X": [(0, "present"), (56, "unequivocal_progression")]}, "PD", "PD"),
-    ("target SD, non-target not evaluated is SD", {"A": [(0, 20), (56, 19)]}, {"X": [(0, "present"), (56, None)]}, "NE", "SD"),
-    ("equivocal is not PD", {"A": [(0, 20), (56, 19)]}, {"X": [(0, "present"), (56, "equivocal")]}, "NON_CR_NON_PD", "SD"),
-    ("non-target only, present", {}, {"X": [(0, "present"), (56, "present")]}, "NON_CR_NON_PD", "NON_CR_NON_PD"),
+    (
+        "all absent is CR",
+        {"A": [(0, 20), (56, 0)]},
+        {"X": [(0, "present"), (56, "absent")]},
+        "CR",
+        "CR",
+    ),
+    (
+        "target CR, non-target present is PR",
+        {"A": [(0, 20), (56, 0)]},
+        {"X": [(0, "present"), (56, "present")]},
+        "NON_CR_NON_PD",
+        "PR",
+    ),
+    (
+        "target CR, non-target not evaluated is PR",
+        {"A": [(0, 20), (56, 0)]},
+        {"X": [(0, "present"), (56, "not_evaluated")]},
+        "NE",
+        "PR",
+    ),
+    (
+        "unequivocal progression is PD",
+        {"A": [(0, 20), (56, 12)]},
+        {"X": [(0, "present"), (56, "unequivocal_progression")]},
+        "PD",
+        "PD",
+    ),
+    (
+        "target SD, non-target not evaluated is SD",
+        {"A": [(0, 20), (56, 19)]},
+        {"X": [(0, "present"), (56, None)]},
+        "NE",
+        "SD",
+    ),
+    (
+        "equivocal is not PD",
+        {"A": [(0, 20), (56, 19)]},
+        {"X": [(0, "present"), (56, "equivocal")]},
+        "NON_CR_NON_PD",
+        "SD",
+    ),
+    (
+        "non-target only, present",
+        {},
+        {"X": [(0, "present"), (56, "present")]},
+        "NON_CR_NON_PD",
+        "NON_CR_NON_PD",
+    ),
     ("non-target only, absent", {}, {"X": [(0, "present"), (56, "absent")]}, "CR", "CR"),
-    ("non-target only, not evaluated", {}, {"X": [(0, "present"), (56, "not_evaluated")]}, "NE", "NE"),
+    (
+        "non-target only, not evaluated",
+        {},
+        {"X": [(0, "present"), (56, "not_evaluated")]},
+        "NE",
+        "NE",
+    ),
 ]
 
 
@@ -106,7 +192,9 @@ def test_new_lesion_is_progression() -> None:
 
 def test_equivocal_new_lesion_waits_and_dates_back_when_confirmed() -> None:
     result = recist.assess(
-        record({"A": [(0, 30), (56, 28), (112, 27)]}, new={"N": [(56, "equivocal"), (112, "present")]})
+        record(
+            {"A": [(0, 30), (56, 28), (112, 27)]}, new={"N": [(56, "equivocal"), (112, "present")]}
+        )
     )
     first, second = result.timepoints
     assert (first.response, first.new_lesions) == (R.SD, False)
@@ -146,7 +234,13 @@ TABLE_2 = {"CR": "CR", "NON_CR_NON_PD": "NON_CR_NON_PD", "NE": "NE"}
 
 @pytest.mark.parametrize(
     ("target", "non_target", "new"),
-    list(itertools.product(["CR", "PR", "SD", "PD", "NE", None], ["CR", "NON_CR_NON_PD", "PD", "NE", None], [False, True])),
+    list(
+        itertools.product(
+            ["CR", "PR", "SD", "PD", "NE", None],
+            ["CR", "NON_CR_NON_PD", "PD", "NE", None],
+            [False, True],
+        )
+    ),
 )
 def test_overall_response_table(target, non_target, new) -> None:
     got = overall_response(
@@ -177,7 +271,9 @@ def test_lymph_nodes_are_one_organ_and_measured_by_short_axis() -> None:
     rec = record({"N1": [(0, 16)], "N2": [(0, 15)], "N3": [(0, 14)]}, nodes=("N1", "N2", "N3"))
     messages = [p[1] for p in recist.baseline_problems(rec, RecistParameters())]
     assert any("3 target lesions in organ lymph_node" in m for m in messages)
-    assert any("N3 is not measurable at baseline (short axis 14 mm, at least 15 mm" in m for m in messages)
+    assert any(
+        "N3 is not measurable at baseline (short axis 14 mm, at least 15 mm" in m for m in messages
+    )
     assert not any("N2 is not measurable" in m for m in messages)
 
 
@@ -196,7 +292,7 @@ def test_parameters_change_the_thresholds_and_are_recorded() -> None:
 
 
 def test_parameters_from_mapping_reject_unknown_keys() -> None:
-    with pytest.raises(ParameterError, match="unknown parameter 'pr_pct'.*known parameters"):
+    with pytest.raises(ParameterError, match=r"unknown parameter 'pr_pct'.*known parameters"):
         RecistParameters.from_mapping({"pr_pct": 20})
     params = RecistParameters.from_mapping({"pd_min_increase_mm": 0, "confirmation_required": True})
     assert params.pd_min_increase_mm == 0
@@ -272,13 +368,20 @@ def test_uniform_shrink_never_gives_pd(series) -> None:
 def histories(draw):
     count = draw(st.integers(1, 4))
     scans = draw(st.integers(1, 5))
-    days = list(itertools.accumulate(draw(st.lists(st.integers(20, 120), min_size=scans, max_size=scans))))
+    days = list(
+        itertools.accumulate(draw(st.lists(st.integers(20, 120), min_size=scans, max_size=scans)))
+    )
     tgt = {
-        f"L{i}": [(0, draw(sizes))] + [(d, draw(st.floats(0, 150).map(lambda v: round(v, 1)))) for d in days]
+        f"L{i}": [(0, draw(sizes))]
+        + [(d, draw(st.floats(0, 150).map(lambda v: round(v, 1)))) for d in days]
         for i in range(count)
     }
-    status = st.sampled_from(["present", "absent", "unequivocal_progression", "equivocal", "not_evaluated"])
-    non_tgt = {"X": [(0, "present")] + [(d, draw(status)) for d in days]} if draw(st.booleans()) else {}
+    status = st.sampled_from(
+        ["present", "absent", "unequivocal_progression", "equivocal", "not_evaluated"]
+    )
+    non_tgt = (
+        {"X": [(0, "present")] + [(d, draw(status)) for d in days]} if draw(st.booleans()) else {}
+    )
     return tgt, non_tgt, days
 
 

@@ -23,19 +23,24 @@ __all__ = [
     "EXIT_INPUT",
     "MAX_PROBLEMS_SHOWN",
     "AsOfOpt",
+    "CriteriaOpt",
     "DeclineWindowOpt",
     "ErrorMmOpt",
     "EventsOpt",
     "LesionsOpt",
     "MeasurementsOpt",
     "OutputOpt",
+    "ParametersFileOpt",
     "PeakWindowOpt",
     "PrimarySequenceOpt",
+    "SetOpt",
     "WorkbookOpt",
+    "changed_options",
     "console",
     "criteria_parameters",
     "err_console",
     "load_input",
+    "parameter_values",
     "report_user_errors",
 ]
 
@@ -160,20 +165,48 @@ PeakWindowOpt = Annotated[
 ]
 
 
+def changed_options(
+    *,
+    error_mm: float,
+    primary_sequence: Sequence,
+    decline_window_days: int,
+    opp_peak_window_weeks: float,
+) -> dict[str, object]:
+    """The Amini 2016 options given on the command line with a value other than the default."""
+    options = {
+        "error_mm": error_mm,
+        "primary_sequence": primary_sequence,
+        "decline_window_days": decline_window_days,
+        "opp_peak_window_weeks": opp_peak_window_weeks,
+    }
+    defaults = Amini2016Parameters()
+    return {k: v for k, v in options.items() if v != getattr(defaults, k)}
+
+
 def criteria_parameters(
     *,
     error_mm: float,
     primary_sequence: Sequence,
     decline_window_days: int,
     opp_peak_window_weeks: float,
+    parameters_file: Path | None = None,
+    assignments: list[str] | None = None,
 ) -> Amini2016Parameters:
-    """The criteria parameters from the shared command-line options."""
-    return Amini2016Parameters(
+    """The Amini 2016 parameters: a TOML file and ``--set`` values, then the dedicated options.
+
+    A dedicated option (``--error-mm`` ...) left at its default does not override the file.
+    """
+    from pseudoprog.criteria.registry import get
+
+    changed = changed_options(
         error_mm=error_mm,
+        primary_sequence=primary_sequence,
         decline_window_days=decline_window_days,
         opp_peak_window_weeks=opp_peak_window_weeks,
-        primary_sequence=primary_sequence,
     )
+    values = parameter_values(parameters_file, assignments)
+    params: Amini2016Parameters = get("amini2016").make_parameters({**values, **changed})
+    return params
 
 
 #: Colours of the response categories in terminal output.
@@ -184,3 +217,47 @@ CATEGORY_COLOURS = {
     ResponseCategory.OPP: "magenta",
     ResponseCategory.INDETERMINATE: "yellow",
 }
+
+
+# ---- choosing a criteria set and its parameters ------------------------------------------
+
+CriteriaOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--criteria",
+        help="Criteria set (see 'pseudoprog criteria list'). Default: by lesion site "
+        "(spine: amini2016).",
+        show_default=False,
+    ),
+]
+ParametersFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--parameters",
+        help="TOML file of criteria parameters, one 'name = value' per line.",
+        show_default=False,
+    ),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="A criteria parameter NAME=VALUE (repeatable); overrides --parameters.",
+        show_default=False,
+    ),
+]
+
+
+def parameter_values(
+    parameters_file: Path | None, assignments: list[str] | None
+) -> dict[str, object]:
+    """Criteria parameter values from a TOML file, then ``--set NAME=VALUE`` options."""
+    from pseudoprog.criteria.registry import parse_assignment, read_parameters_file
+
+    values: dict[str, object] = {}
+    if parameters_file is not None:
+        values.update(read_parameters_file(parameters_file))
+    for text in assignments or ():
+        name, value = parse_assignment(text)
+        values[name] = value
+    return values

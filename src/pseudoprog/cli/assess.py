@@ -25,22 +25,28 @@ from rich.markup import escape
 from pseudoprog.cli._common import (
     CATEGORY_COLOURS,
     AsOfOpt,
+    CriteriaOpt,
     DeclineWindowOpt,
     ErrorMmOpt,
     EventsOpt,
     LesionsOpt,
     MeasurementsOpt,
     OutputOpt,
+    ParametersFileOpt,
     PeakWindowOpt,
     PrimarySequenceOpt,
+    SetOpt,
     WorkbookOpt,
     console,
     criteria_parameters,
     err_console,
     load_input,
+    parameter_values,
     report_user_errors,
 )
 from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table, print_wrapped
+from pseudoprog.cli.patient_level import assess_patients_command
+from pseudoprog.criteria import registry
 from pseudoprog.domain import Evidence, LesionHistory, ResponseCategory, Sequence
 from pseudoprog.errors import InputValidationError, ParameterError, Problem
 from pseudoprog.evidence import (
@@ -272,14 +278,38 @@ def assess(
     primary_sequence: PrimarySequenceOpt = Sequence.T1,
     decline_window_days: DeclineWindowOpt = 92,
     opp_peak_window_weeks: PeakWindowOpt = 26.0,
+    criteria: CriteriaOpt = None,
+    parameters_file: ParametersFileOpt = None,
+    assignments: SetOpt = None,
 ) -> None:
-    """Assess each lesion today: status, probability of pseudoprogression, what to do next."""
+    """Assess each lesion today: status, probability of pseudoprogression, what to do next.
+
+    With a patient-level --criteria (recist1.1, irecist, pcwg3-bone): each patient's latest
+    response, best response, and what is pending (an iUPD awaiting confirmation, with the
+    dates between which the confirming scan counts; overdue ones are flagged)."""
+    entry = registry.get(criteria or "amini2016")
+    if entry.kind is registry.CriteriaKind.PATIENT:
+        assess_patients_command(
+            entry=entry,
+            params=entry.make_parameters(parameter_values(parameters_file, assignments)),
+            lesions=lesions,
+            measurements=measurements,
+            events=events,
+            workbook=workbook,
+            as_of=None if as_of is None else as_of.date(),
+            json_output=output_format is AssessFormat.JSON,
+            output=output,
+            grace_days=overdue_after_days,
+        )
+        return
     model = ModelParameters(seed=seed, draws=draws)
     params = criteria_parameters(
         error_mm=error_mm,
         primary_sequence=primary_sequence,
         decline_window_days=decline_window_days,
         opp_peak_window_weeks=opp_peak_window_weeks,
+        parameters_file=parameters_file,
+        assignments=assignments,
     )
     cohort, rows, table, notices = _gather(
         lesions=lesions,

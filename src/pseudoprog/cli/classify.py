@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Sequence as Sequence_
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
@@ -15,25 +16,33 @@ from rich.markup import escape
 from pseudoprog.cli._common import (
     CATEGORY_COLOURS,
     AsOfOpt,
+    CriteriaOpt,
     DeclineWindowOpt,
     ErrorMmOpt,
     EventsOpt,
     LesionsOpt,
     MeasurementsOpt,
     OutputOpt,
+    ParametersFileOpt,
     PeakWindowOpt,
     PrimarySequenceOpt,
+    SetOpt,
     WorkbookOpt,
+    changed_options,
     console,
     criteria_parameters,
     err_console,
     load_input,
+    parameter_values,
     report_user_errors,
 )
 from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table
+from pseudoprog.cli.patient_level import classify_patients
+from pseudoprog.criteria import registry
 from pseudoprog.criteria.amini2016 import assess_many
 from pseudoprog.criteria.result import Assessment
-from pseudoprog.domain import ResponseCategory, Sequence
+from pseudoprog.domain import Lesion, ResponseCategory, Sequence, Site
+from pseudoprog.errors import ParameterError
 from pseudoprog.io.atomic import atomic_path
 from pseudoprog.io.bulk import SerialFormat, classify_serialized, paused_gc
 
@@ -134,19 +143,53 @@ def classify(
         int | None,
         typer.Option("--jobs", "-j", min=1, help="Worker processes (default: every core)."),
     ] = None,
+    criteria: CriteriaOpt = None,
+    parameters_file: ParametersFileOpt = None,
+    assignments: SetOpt = None,
 ) -> None:
-    """Classify each lesion as PR, SD, PD, OPP or INDETERMINATE, with the reasons."""
-    params = criteria_parameters(
+    """Classify each lesion (amini2016: PR, SD, PD, OPP or INDETERMINATE) or each patient at
+    each assessment (recist1.1, irecist, pcwg3-bone), with the reasons."""
+    entry = registry.get(criteria or "amini2016")
+    day: date | None = None if as_of is None else as_of.date()
+    changed = changed_options(
         error_mm=error_mm,
         primary_sequence=primary_sequence,
         decline_window_days=decline_window_days,
         opp_peak_window_weeks=opp_peak_window_weeks,
     )
-    day: date | None = None if as_of is None else as_of.date()
+    if entry.kind is registry.CriteriaKind.PATIENT:
+        if changed:
+            names = ", ".join("--" + k.replace("_", "-") for k in changed)
+            raise ParameterError(
+                f"{names} belong to amini2016, not {entry.name}; set {entry.name}'s parameters "
+                "with --set NAME=VALUE or --parameters FILE (see 'pseudoprog criteria show "
+                f"{entry.name}')"
+            )
+        classify_patients(
+            entry=entry,
+            params=entry.make_parameters(parameter_values(parameters_file, assignments)),
+            lesions=lesions,
+            measurements=measurements,
+            events=events,
+            workbook=workbook,
+            as_of=day,
+            output_format=output_format.value,
+            output=output,
+        )
+        return
+    params = criteria_parameters(
+        error_mm=error_mm,
+        primary_sequence=primary_sequence,
+        decline_window_days=decline_window_days,
+        opp_peak_window_weeks=opp_peak_window_weeks,
+        parameters_file=parameters_file,
+        assignments=assignments,
+    )
     with paused_gc():
         cohort = load_input(
             lesions=lesions, measurements=measurements, events=events, workbook=workbook
         )
+        _require_spine(cohort.lesions)
         if output_format is not OutputFormat.TABLE:
             pieces = classify_serialized(
                 cohort.histories,
@@ -174,6 +217,22 @@ def classify(
         with atomic_path(output) as tmp, tmp.open("wb") as handle:
             handle.writelines(pieces)
         err_console.print(f"Wrote {len(cohort.histories)} lesions to {output}")
+
+
+def _require_spine(lesions: Sequence_[Lesion]) -> None:
+    """amini2016 judges spine lesions only; name the others and the criteria that fit them."""
+    others = [lesion for lesion in lesions if lesion.site is not Site.SPINE]
+    if others:
+        shown = ", ".join(f"{x.lesion_id} ({x.site.value})" for x in others[:5])
+        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+        patient = ", ".join(
+            n for n, c in registry.REGISTRY.items() if c.kind is registry.CriteriaKind.PATIENT
+        )
+        raise ParameterError(
+            f"amini2016 applies to spine lesions after SSRS; lesions {shown}{more} are not "
+            f"spine. Classify them with a criteria set that fits, --criteria {{{patient}}}, "
+            "or remove them from the lesions table"
+        )
 
 
 def register(app: typer.Typer) -> None:

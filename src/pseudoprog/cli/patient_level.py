@@ -24,7 +24,7 @@ from pseudoprog.cli._common import console, err_console
 from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table
 from pseudoprog.criteria.patient_result import PatientAssessment
 from pseudoprog.io.atomic import atomic_write_bytes
-from pseudoprog.io.patients import load_patients
+from pseudoprog.io.patients import PatientCohort, load_patients
 
 #: Width of a terminal table written to a file: every column is shown.
 FILE_WIDTH = 200
@@ -33,11 +33,13 @@ __all__ = [
     "CSV_COLUMNS",
     "FILE_WIDTH",
     "assess_patients",
+    "assess_patients_command",
     "classify_patients",
     "patients_csv",
     "patients_document",
     "patients_json",
     "render_patient_table",
+    "render_point_of_care",
     "response_counts",
 ]
 
@@ -223,6 +225,30 @@ def assess_patients(
     return [engine(record, as_of=as_of, params=params) for record in records]
 
 
+def _load_and_assess(
+    *,
+    entry: Any,
+    params: Any,
+    lesions: Path | None,
+    measurements: Path | None,
+    events: Path | None,
+    workbook: Path | None,
+    as_of: date | None,
+) -> tuple[PatientCohort, list[PatientAssessment]]:
+    """Read the tables (with the criteria's baseline check), print notices, assess everyone."""
+    check = getattr(entry.load(), "baseline_problems", None)
+    cohort = load_patients(
+        lesions=lesions,
+        measurements=measurements,
+        events=events,
+        workbook=workbook,
+        baseline_check=None if check is None else (lambda record: check(record, params)),
+    )
+    for notice in cohort.notices:
+        err_console.print(f"[yellow]Note:[/] {escape(notice)}")
+    return cohort, assess_patients(cohort.records, entry=entry, params=params, as_of=as_of)
+
+
 def classify_patients(
     *,
     entry: Any,
@@ -236,18 +262,15 @@ def classify_patients(
     output: Path | None,
 ) -> None:
     """``classify --criteria NAME`` for a patient-level criteria set: read, assess, write."""
-    module = entry.load()
-    check = getattr(module, "baseline_problems", None)
-    cohort = load_patients(
+    cohort, results = _load_and_assess(
+        entry=entry,
+        params=params,
         lesions=lesions,
         measurements=measurements,
         events=events,
         workbook=workbook,
-        baseline_check=None if check is None else (lambda record: check(record, params)),
+        as_of=as_of,
     )
-    for notice in cohort.notices:
-        err_console.print(f"[yellow]Note:[/] {escape(notice)}")
-    results = assess_patients(cohort.records, entry=entry, params=params, as_of=as_of)
     title = f"Response by {entry.name} ({entry.citation})"
     if output_format == "json":
         data = patients_json(
@@ -269,6 +292,112 @@ def classify_patients(
             render_patient_table(results, width=FILE_WIDTH, title=title)
         )
         data = (buffer.getvalue() + response_counts(results) + "\n").encode("utf-8")
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        atomic_write_bytes(output, data)
+        err_console.print(f"Wrote {len(results)} patients to {output}")
+
+
+def _overdue(result: PatientAssessment, *, as_of: date | None, grace_days: int) -> list[str]:
+    """Messages for pending confirmations whose window closed before ``as_of``."""
+    if as_of is None:
+        return []
+    late = []
+    for item in result.pending:
+        if item.due_by is not None and (as_of - item.due_by).days > grace_days:
+            late.append(
+                f"OVERDUE: the confirming scan was due by {item.due_by.isoformat()} "
+                f"({(as_of - item.due_by).days} days before {as_of.isoformat()})"
+            )
+    return late
+
+
+def render_point_of_care(
+    results: Sequence[PatientAssessment],
+    *,
+    width: int,
+    title: str,
+    as_of: date | None,
+    grace_days: int,
+) -> FittedTable:
+    """One row per patient: the latest assessment, the best response, what is pending."""
+    columns = [
+        ColumnSpec("Patient", min_width=10),
+        ColumnSpec("Last scan"),
+        ColumnSpec("Response"),
+        ColumnSpec("Best"),
+        ColumnSpec("Pending", wrap=True, min_width=24),
+    ]
+    rows = []
+    for result in results:
+        current = result.current
+        pending = [p.message for p in result.pending]
+        pending += _overdue(result, as_of=as_of, grace_days=grace_days)
+        rows.append(
+            [
+                escape(result.patient_id),
+                "-" if current is None else current.date.isoformat(),
+                "-" if current is None else _code(current.response),
+                _code(result.best_overall_response),
+                escape("; ".join(pending)) or "-",
+            ]
+        )
+    return fit_table(columns, rows, width=width, title=title, hint="use --format json")
+
+
+def assess_patients_command(
+    *,
+    entry: Any,
+    params: Any,
+    lesions: Path | None,
+    measurements: Path | None,
+    events: Path | None,
+    workbook: Path | None,
+    as_of: date | None,
+    json_output: bool,
+    output: Path | None,
+    grace_days: int,
+) -> None:
+    """``assess --criteria NAME`` for a patient-level set: each patient today, and what is due."""
+    cohort, results = _load_and_assess(
+        entry=entry,
+        params=params,
+        lesions=lesions,
+        measurements=measurements,
+        events=events,
+        workbook=workbook,
+        as_of=as_of,
+    )
+    when = "" if as_of is None else f" as of {as_of.isoformat()}"
+    title = f"Patients by {entry.name}{when}"
+    if json_output:
+        document = patients_document(
+            results,
+            criteria=entry.name,
+            parameters=params.to_dict(),
+            as_of=as_of,
+            notices=cohort.notices,
+        )
+        for patient, result in zip(document["patients"], results, strict=True):
+            patient["overdue"] = _overdue(result, as_of=as_of, grace_days=grace_days)
+        data = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+    elif output is None:
+        console.print(
+            render_point_of_care(
+                results, width=console.width, title=title, as_of=as_of, grace_days=grace_days
+            )
+        )
+        return
+    else:
+        buffer = io.StringIO()
+        Console(file=buffer, width=FILE_WIDTH, no_color=True).print(
+            render_point_of_care(
+                results, width=FILE_WIDTH, title=title, as_of=as_of, grace_days=grace_days
+            )
+        )
+        data = buffer.getvalue().encode("utf-8")
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -1,0 +1,237 @@
+"""``classify --criteria`` for patient-level criteria, and ``criteria list``/``show``.
+
+The example cohort's responses were worked out by hand from the RECIST 1.1 rules (sums in the
+comments) and are written here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "recist"
+
+#: RECIST 1.1 by hand: (date, overall response) per patient, then the best overall response.
+HAND_RECIST = {
+    # L1+L2 80 -> 55 (-31%: PR) -> 52 (PR) -> 62 (+19.2% from the nadir 52: SD)
+    "R01": ([("2022-03-07", "PR"), ("2022-05-02", "PR"), ("2022-06-27", "SD")], "PR"),
+    # node 18 -> 9, liver 12 -> 0: node below 10 mm, lesion gone: CR
+    "R02": ([("2022-03-07", "CR"), ("2022-05-02", "CR")], "CR"),
+    # 40 -> 30 (-25%: SD) -> 37 (+23%, +7 mm from the nadir 30: PD)
+    "R03": ([("2022-03-07", "SD"), ("2022-05-02", "PD")], "SD"),
+    # equivocal new lesion on 03-07 (SD), unequivocal on 05-02: PD
+    "R04": ([("2022-03-07", "SD"), ("2022-05-02", "PD")], "SD"),
+    # non-target unequivocal progression: PD
+    "R05": ([("2022-03-07", "PD")], "PD"),
+    # one target not evaluated: NE; then 46 of 50 (-8%): SD
+    "R06": ([("2022-03-07", "NE"), ("2022-05-02", "SD")], "SD"),
+    # 50 -> 62 (+24%, +12 mm: PD); later scans do not count for the best response
+    "I01": ([("2022-03-07", "PD"), ("2022-04-11", "SD"), ("2022-06-06", "SD")], "PD"),
+    "I02": ([("2022-03-07", "PD"), ("2022-04-11", "PD")], "PD"),
+    # new bone lesions are new lesions for RECIST 1.1
+    "B01": ([("2022-03-07", "PD"), ("2022-05-02", "PD")], "PD"),
+    "B02": ([("2022-03-07", "PD"), ("2022-04-25", "PD")], "PD"),
+}
+
+
+def args(*extra: str) -> list[str]:
+    return [
+        "classify",
+        "--lesions",
+        str(EXAMPLE / "lesions.csv"),
+        "--measurements",
+        str(EXAMPLE / "measurements.csv"),
+        *extra,
+    ]
+
+
+def test_recist_json_matches_the_hand_computed_responses(run: Any) -> None:
+    done = run(*args("--criteria", "recist1.1", "--format", "json"))
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["criteria"] == "recist1.1"
+    assert document["parameters"]["pd_increase_pct"] == 20.0
+    got = {
+        p["patient_id"]: (
+            [(t["date"], t["response"]) for t in p["timepoints"]],
+            p["best_overall_response"],
+        )
+        for p in document["patients"]
+    }
+    assert got == {k: (v[0], v[1]) for k, v in HAND_RECIST.items()}
+    r01 = document["patients"][0]
+    assert r01["baseline_sum_mm"] == 80.0
+    assert r01["timepoints"][2]["change_from_nadir_pct"] == pytest.approx(19.2)
+    assert set(r01["timepoints"][0]) >= {
+        "date",
+        "response",
+        "target_response",
+        "non_target_response",
+        "new_lesions",
+        "target_sum_mm",
+        "change_from_baseline_pct",
+        "change_from_nadir_pct",
+        "reasons",
+    }
+
+
+def test_recist_csv_has_one_row_per_timepoint(cli: Any) -> None:
+    result = cli(*args("--criteria", "recist1.1", "--format", "csv"))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == sum(len(v[0]) for v in HAND_RECIST.values())
+    r03 = [r for r in rows if r["patient_id"] == "R03"]
+    assert [(r["date"], r["response"], r["target_sum_mm"]) for r in r03] == [
+        ("2022-03-07", "SD", "30.0"),
+        ("2022-05-02", "PD", "37.0"),
+    ]
+    assert r03[1]["best_overall_response"] == "SD"
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_table_fits_the_terminal(run: Any, width: int) -> None:
+    import os
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("pseudoprog")
+    env = {**os.environ, "COLUMNS": str(width)}
+    done = subprocess.run(
+        [str(exe), *args("--criteria", "recist1.1")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert "…" not in done.stdout
+    for patient in HAND_RECIST:
+        assert patient in done.stdout
+    for header in ("Patient", "Date", "Target", "Non-target", "New", "Overall", "Best"):
+        assert header in done.stdout
+    assert "NON_CR_NON_PD" in done.stdout
+    assert "10 patients; best overall response: CR 1  PD 5  PR 1  SD 3" in done.stdout
+
+
+def test_parameters_from_file_and_set(cli: Any, tmp_path: Path) -> None:
+    toml = tmp_path / "p.toml"
+    toml.write_text("pr_decrease_pct = 40\nconfirmation_required = true\n", encoding="utf-8")
+    result = cli(*args("--criteria", "recist", "--parameters", str(toml), "--format", "json"))
+    document = json.loads(result.stdout)
+    assert document["parameters"]["pr_decrease_pct"] == 40
+    assert document["parameters"]["confirmation_required"] is True
+    r01 = document["patients"][0]
+    # 80 -> 55 is -31%, below the 40% asked for: SD now
+    assert r01["timepoints"][0]["response"] == "SD"
+    overridden = cli(
+        *args(
+            "--criteria",
+            "recist",
+            "--parameters",
+            str(toml),
+            "--set",
+            "pr_decrease_pct=30",
+            "--format",
+            "json",
+        )
+    )
+    assert json.loads(overridden.stdout)["patients"][0]["timepoints"][0]["response"] == "PR"
+
+
+def test_unknown_parameter_is_a_clear_error(run: Any, tmp_path: Path) -> None:
+    out = tmp_path / "o.json"
+    done = run(*args("--criteria", "recist1.1", "--set", "pr_pct=20", "--output", str(out)))
+    assert done.returncode == 2
+    assert "unknown parameter 'pr_pct'" in done.stderr
+    assert "pr_decrease_pct" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def test_amini_options_are_refused_for_patient_level_criteria(run: Any) -> None:
+    done = run(*args("--criteria", "recist1.1", "--error-mm", "3"))
+    assert done.returncode == 2
+    assert "--error-mm belong to amini2016, not recist1.1" in done.stderr
+
+
+def test_unknown_criteria_lists_the_known_ones(run: Any) -> None:
+    done = run(*args("--criteria", "who"))
+    assert done.returncode == 2
+    assert "not a known criteria set" in done.stderr
+    assert "recist1.1" in done.stderr
+
+
+def test_amini_refuses_lesions_off_the_spine(run: Any, tmp_path: Path) -> None:
+    lesions = tmp_path / "l.csv"
+    lesions.write_text(
+        "patient_id,lesion_id,treatment_date,dose_gy,fractions,site\n"
+        "P,A,2022-01-10,24,1,spine\nP,B,2022-01-10,20,1,brain\n",
+        encoding="utf-8",
+    )
+    measurements = tmp_path / "m.csv"
+    measurements.write_text(
+        "lesion_id,date,sequence,size_mm\nA,2022-01-03,T1,20\nB,2022-01-03,T1,12\n",
+        encoding="utf-8",
+    )
+    done = run("classify", "--lesions", lesions, "--measurements", measurements)
+    assert done.returncode == 2
+    assert "amini2016 applies to spine lesions" in done.stderr
+    assert "B (brain)" in done.stderr
+    assert "recist1.1" in done.stderr
+
+
+def test_bad_patient_input_writes_nothing(run: Any, tmp_path: Path) -> None:
+    lesions = tmp_path / "l.csv"
+    lesions.write_text(
+        "patient_id,lesion_id,treatment_date,role\nP,A,2022-01-10,non_target\n", encoding="utf-8"
+    )
+    measurements = tmp_path / "m.csv"
+    measurements.write_text("lesion_id,date,size_mm\nA,2022-01-03,12\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    done = run(
+        "classify",
+        "--criteria",
+        "recist1.1",
+        "--lesions",
+        lesions,
+        "--measurements",
+        measurements,
+        "--format",
+        "json",
+        "--output",
+        out,
+    )
+    assert done.returncode == 2
+    assert "row 2, column 'size_mm'" in done.stderr
+    assert "non-target lesion A is given a size" in done.stderr
+    assert not out.exists()
+
+
+def test_criteria_list_names_every_set(cli: Any) -> None:
+    result = cli("criteria", "list", "--format", "json")
+    document = json.loads(result.stdout)
+    by_name = {c["name"]: c for c in document["criteria"]}
+    assert {"amini2016", "recist1.1"} <= set(by_name)
+    assert by_name["recist1.1"]["kind"] == "patient"
+    assert "Eur J Cancer 2009;45:228-247" in by_name["recist1.1"]["citation"]
+    params = {p["name"]: p for p in by_name["recist1.1"]["parameters"]}
+    assert params["pd_min_increase_mm"]["default"] == 5.0
+    assert params["confirmation_min_days"]["default"] == 28
+    assert "nadir" in params["pd_increase_pct"]["description"]
+    amini = {p["name"]: p["default"] for p in by_name["amini2016"]["parameters"]}
+    assert amini["error_mm"] == 2.0
+    assert by_name["amini2016"]["default_for_sites"] == ["spine"]
+
+
+def test_criteria_show(cli: Any) -> None:
+    result = cli("criteria", "show", "RECIST 1.1")
+    assert result.exit_code == 0
+    assert "recist1.1 (patient level, version 1.1)" in result.stdout
+    assert "pd_min_increase_mm = 5.0" in result.stdout
