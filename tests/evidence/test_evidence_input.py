@@ -98,7 +98,7 @@ def test_valid_rows(tmp_path: Path, cohort: Cohort) -> None:
 def test_bad_rows_are_rejected(tmp_path: Path, cohort: Cohort, body: str, fragment: str) -> None:
     text = rejected(write(tmp_path, body), cohort)
     assert fragment in text, text
-    assert text.startswith(str(tmp_path / "evidence.csv"))
+    assert text.startswith(f"evidence table {tmp_path / 'evidence.csv'}, row ")
 
 
 def test_every_bad_row_is_reported(tmp_path: Path, cohort: Cohort) -> None:

@@ -229,7 +229,7 @@ def test_bad_yaml_tables_are_rejected_naming_entry_and_field(
     path = write_yaml(tmp_path, change)
     found = problems(path)
     text = "\n".join(found)
-    assert all(line.startswith(str(path)) for line in found), text
+    assert all(line.startswith(f"custom evidence table {path}") for line in found), text
     for fragment in expected:
         assert fragment in text, f"{fragment!r} not in:\n{text}"
 

@@ -104,9 +104,11 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_empty_file(tmp_path: Path) -> None:
     found = only(problems(tmp_path, measurements=""))
-    assert found.message == "the table is empty"
+    assert found.source == f"measurements table {tmp_path / 'm.csv'}"
+    assert found.message == "the file is empty"
+    assert found.expected == "a header row with lesion_id, date, sequence, size_mm"
     found = only(problems(tmp_path, measurements="lesion_id,date,sequence,size_mm\n"))
-    assert found.message == "the table is empty"
+    assert found.message == "the file has a header row but no data rows"
 
 
 def test_missing_required_column(tmp_path: Path) -> None:
@@ -301,12 +303,15 @@ def test_workbook_missing_sheet(tmp_path: Path) -> None:
     with pytest.raises(InputValidationError) as info:
         load_cohort(workbook=path)
     found = only(list(info.value.problems))
-    assert "sheet 'measurements' not found" in found.message
-    assert "lesions" in found.expected
+    assert found.source == f"measurements sheet of {path}"
+    assert found.message == "the workbook has no sheet named 'measurements'"
+    assert found.expected == "a sheet named 'measurements' (sheets found: 'lesions')"
 
 
 def test_not_a_workbook(tmp_path: Path) -> None:
     path = write(tmp_path, "broken.xlsx", "this is not a zip file")
     with pytest.raises(InputValidationError) as info:
         load_cohort(workbook=path)
-    assert "cannot be read as a workbook" in only(list(info.value.problems)).message
+    found = only(list(info.value.problems))
+    assert found.source == f"workbook {path}"
+    assert found.message == "not an Excel workbook: the file holds text"

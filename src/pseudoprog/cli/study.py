@@ -80,7 +80,7 @@ def _check_responses(cohort: Cohort) -> None:
 def _events_given(cohort: Cohort, events: Path | None, workbook: Path | None) -> bool:
     if events is not None or cohort.events:
         return True
-    return workbook is not None and any("[sheet events]" in s for s in cohort.sources)
+    return workbook is not None and any(s.startswith("events sheet of ") for s in cohort.sources)
 
 
 @report_user_errors
@@ -180,12 +180,12 @@ def load_accuracy_table(
         Listing missing columns, empty or non-numeric markers and non-binary outcomes.
     """
     log = ProblemLog()
-    table = read_table(path, log)
+    marker_col = marker.strip().lower().replace(" ", "_")
+    outcome_col = outcome.strip().lower().replace(" ", "_")
+    table = read_table(path, log, table="accuracy", columns=(marker_col, outcome_col))
     log.raise_if_any()
     if table is None:  # read_table logs a problem whenever it returns None
         raise InputValidationError(log.problems)
-    marker_col = marker.strip().lower().replace(" ", "_")
-    outcome_col = outcome.strip().lower().replace(" ", "_")
     if not table.require((marker_col, outcome_col), log):
         log.raise_if_any()
     values = table.parse_numbers(marker_col, log, required=True)

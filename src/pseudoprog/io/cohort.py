@@ -62,6 +62,8 @@ EVENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "optional": ("lesion_id", "detail", "value"),
 }
 
+_SPECS = {"lesions": LESION_COLUMNS, "measurements": MEASUREMENT_COLUMNS, "events": EVENT_COLUMNS}
+
 #: Largest plausible lesion size; larger values are taken for a unit error (cm or µm).
 MAX_SIZE_MM = 300.0
 
@@ -409,10 +411,11 @@ def load_cohort(
     sheets = None if workbook is None else read_workbook(workbook, log)
 
     def locate(name: str, given: str | Path | None, needed: bool) -> RawTable | None:
+        columns = _SPECS[name]["required"]
         if given is not None:
-            return read_table(given, log)
+            return read_table(given, log, table=name, columns=columns)
         if sheets is not None and (needed or name in sheets.sheets):
-            return sheets.table(name, log)
+            return sheets.table(name, log, columns=columns)
         if needed and workbook is None:
             log.add(
                 Problem(
@@ -433,7 +436,7 @@ def load_cohort(
         if measurement_table is not None
         else None
     )
-    if parsed_lesions is not None and measurement_table is not None:
+    if parsed_lesions is not None and parsed_measurements is not None:
         _check_baselines(parsed_lesions, parsed_measurements, log)
     parsed_events = (
         _parse_events(event_table, parsed_lesions, log) if event_table is not None else None

@@ -31,7 +31,7 @@ from pseudoprog.evidence.features import EvidenceFeature, ValueKind
 from pseudoprog.evidence.packaged import default_table
 from pseudoprog.evidence.schema import YamlLocator, parse_evidence_table
 from pseudoprog.evidence.table import EvidenceTable
-from pseudoprog.io.tabular import ProblemLog, RawTable, read_table, read_workbook
+from pseudoprog.io.tabular import ProblemLog, RawTable, TableSource, read_table, read_workbook
 
 __all__ = [
     "EVIDENCE_COLUMNS",
@@ -63,6 +63,8 @@ EVIDENCE_TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "assumptions": ("assumptions",),
 }
 _CSV_REQUIRED = ("feature", "citation", "location")
+#: How problems name a user evidence table (``--evidence-table``), beside its file.
+_EVIDENCE_TABLE = "custom evidence"
 _YAML_SUFFIXES = {".yaml", ".yml"}
 
 
@@ -77,7 +79,11 @@ def _columns(table: RawTable) -> list[str]:
 
 
 def parse_evidence(
-    table: RawTable, lesions: Sequence[Lesion], log: ProblemLog, *, lesions_label: str = "lesions"
+    table: RawTable,
+    lesions: Sequence[Lesion],
+    log: ProblemLog,
+    *,
+    lesions_label: str = "the lesions table",
 ) -> list[Evidence]:
     """Validate an ``evidence`` table against ``lesions``; problems go to ``log``."""
     if not table.require(EVIDENCE_COLUMNS["required"], log):
@@ -206,12 +212,13 @@ def load_evidence(
     """
     log = ProblemLog()
     table: RawTable | None = None
+    required = EVIDENCE_COLUMNS["required"]
     if path is not None:
-        table = read_table(path, log)
+        table = read_table(path, log, table="evidence", columns=required)
     elif workbook is not None:
         book = read_workbook(workbook, log)
         if book is not None and "evidence" in book.sheets:
-            table = book.table("evidence", log)
+            table = book.table("evidence", log, columns=required)
     rows = [] if table is None else parse_evidence(table, lesions, log)
     log.raise_if_any()
     if notices is not None:
@@ -299,15 +306,41 @@ def load_evidence_table(path: str | Path, *, base: EvidenceTable | None = None) 
     """
     path = Path(path)
     base = base or default_table()
-    label = str(path)
+    label = TableSource(path, table=_EVIDENCE_TABLE).label
     if path.suffix.lower() in _YAML_SUFFIXES:
         if not path.is_file():
+            what = "is a folder, not a file" if path.is_dir() else "file not found"
             raise InputValidationError(
-                [Problem(label, "file not found", expected="the path of an existing YAML file")]
+                [Problem(label, what, expected="the path of an existing YAML file")]
             )
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        except OSError as exc:
+            denied = isinstance(exc, PermissionError)
+            raise InputValidationError(
+                [
+                    Problem(
+                        label,
+                        "cannot be opened: permission denied"
+                        if denied
+                        else f"cannot be opened ({exc.strerror or exc})",
+                        expected="the path of a YAML file that you are allowed to read",
+                    )
+                ]
+            ) from None
+        except UnicodeDecodeError as exc:
+            line = exc.object[: exc.start].count(b"\n") + 1
+            raise InputValidationError(
+                [
+                    Problem(
+                        label,
+                        f"not UTF-8 text: byte 0x{exc.object[exc.start]:02X} on line {line} is "
+                        "not valid UTF-8",
+                        expected="a YAML file saved as UTF-8",
+                    )
+                ]
+            ) from None
+        except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = "" if mark is None else f" at line {mark.line + 1}, column {mark.column + 1}"
             raise InputValidationError(
@@ -321,21 +354,21 @@ def load_evidence_table(path: str | Path, *, base: EvidenceTable | None = None) 
             ) from None
         return parse_evidence_table(
             data,
-            origin=label,
+            origin=str(path),
             locator=YamlLocator.for_data(label, data),
             base=base,
             default_name=path.stem,
         )
     log = ProblemLog()
-    table = read_table(path, log)
+    table = read_table(path, log, table=_EVIDENCE_TABLE, columns=_CSV_REQUIRED)
     entries, rows = ([], []) if table is None else _csv_entries(table, log)
     log.raise_if_any()
     if table is None:  # read_table logged why
         raise InputValidationError(log.problems)
     return parse_evidence_table(
         {"name": path.stem, "features": entries},
-        origin=label,
-        locator=_CsvLocator(label, rows),
+        origin=str(path),
+        locator=_CsvLocator(table.label, rows),
         base=base,
         default_name=path.stem,
     )

@@ -4,13 +4,21 @@ Every parser returns the parsed values and records a :class:`~pseudoprog.errors.
 each bad cell in a :class:`ProblemLog`, so that a whole input is checked before anything is
 computed and the user sees every problem at once. Row numbers are those a spreadsheet shows:
 the header is row 1, the first data row is row 2.
+
+Every problem names the table as well as the file (``lesions table l.csv``, ``measurements
+sheet of book.xlsx``), and a file that cannot be read as a table says why: not found, a
+folder, not readable, not UTF-8, not a CSV file at all (an image, a workbook saved under a
+``.csv`` name), empty, or a header without data rows.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
-from collections.abc import Iterable, Mapping
+import stat
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import Enum
@@ -72,14 +80,26 @@ class ProblemLog:
 
 @dataclass(frozen=True)
 class TableSource:
-    """Where a table comes from: a CSV/Excel file, or a sheet of a workbook."""
+    """Where a table comes from: a CSV/Excel file, or a sheet of a workbook.
+
+    ``table`` names the table (``lesions``, ``measurements``, ...), so that every problem says
+    which input it is about: ``lesions table l.csv``, ``lesions sheet of book.xlsx`` (the
+    sheet named after the table), ``lesions table l.xlsx, sheet 'Sheet1'`` (another sheet).
+    """
 
     path: Path
     sheet: str | None = None
+    table: str = ""
 
     @property
     def label(self) -> str:
-        return str(self.path) if self.sheet is None else f"{self.path} [sheet {self.sheet}]"
+        if not self.table:
+            return str(self.path) if self.sheet is None else f"{self.path} [sheet {self.sheet}]"
+        if self.sheet is None:
+            return f"{self.table} table {self.path}"
+        if self.sheet.strip().lower() == self.table.strip().lower():
+            return f"{self.table} sheet of {self.path}"
+        return f"{self.table} table {self.path}, sheet '{self.sheet}'"
 
 
 @dataclass
@@ -371,11 +391,185 @@ def _stringify(frame: pd.DataFrame) -> pa.Table:  # pandas is imported by the ca
     return pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
 
 
-def _as_table(source: TableSource, table: pa.Table, log: ProblemLog) -> RawTable | None:
-    if table.num_columns == 0 or table.num_rows == 0:
-        log.add(Problem(source.label, "the table is empty", expected="a header row and data rows"))
+def _as_table(
+    source: TableSource, table: pa.Table, log: ProblemLog, columns: Sequence[str] = ()
+) -> RawTable | None:
+    """The table, or ``None`` after a problem when it has no header or no data rows."""
+    what = "file" if source.sheet is None else "sheet"
+    if table.num_columns == 0:
+        header = f"a header row with {', '.join(columns)}" if columns else "a header row"
+        log.add(Problem(source.label, f"the {what} is empty", expected=header))
+        return None
+    if table.num_rows == 0:
+        log.add(
+            Problem(
+                source.label,
+                f"the {what} has a header row but no data rows",
+                expected="one or more data rows below the header",
+            )
+        )
         return None
     return RawTable(source, _normalize_names(table))
+
+
+# ---- checking a file before it is parsed ------------------------------------------------------
+
+_SNIFF_BYTES = 8192
+_CSV_EXPECTED = "a UTF-8 CSV file with a header row and one row per record"
+_UTF8_EXPECTED = (
+    "a UTF-8 CSV file: save it as UTF-8 CSV (in Excel: Save As, 'CSV UTF-8 (Comma delimited)')"
+)
+_XLSX_EXPECTED = "an .xlsx workbook (Excel 2007 or later)"
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_OLE2_KIND = (
+    "an Excel 97-2003 (.xls) workbook, a password-protected workbook or another Office file"
+)
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (_OLE2, _OLE2_KIND),
+)
+
+
+def _open(path: Path, label: str, what: str, log: ProblemLog) -> bytes | None:
+    """The first bytes of ``path`` (``what``: its expected kind, e.g. ``CSV file``).
+
+    ``None`` after a problem when it is missing, a folder, or cannot be opened.
+    """
+    expected = f"the path of {'an' if what[0] in 'AEIOUaeiou.' else 'a'} {what}"
+    try:
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        log.add(Problem(label, "file not found", expected=f"the path of an existing {what}"))
+        return None
+    except OSError as exc:
+        log.add(_unopenable(label, exc, expected))
+        return None
+    if stat.S_ISDIR(info.st_mode):
+        log.add(Problem(label, "is a folder, not a file", expected=expected))
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        log.add(Problem(label, "is not a regular file", expected=expected))
+        return None
+    try:
+        with path.open("rb") as handle:
+            return handle.read(_SNIFF_BYTES)
+    except OSError as exc:
+        log.add(_unopenable(label, exc, expected))
+        return None
+
+
+def _unopenable(label: str, exc: OSError, expected: str) -> Problem:
+    if isinstance(exc, PermissionError):
+        return Problem(
+            label,
+            "cannot be opened: permission denied",
+            expected=f"{expected} that you are allowed to read",
+        )
+    return Problem(label, f"cannot be opened ({exc.strerror or exc})", expected=expected)
+
+
+def _binary_kind(path: Path, head: bytes) -> str | None:
+    """What a file holds when it is not text (an image, a workbook, ...); ``None`` for text."""
+    if head.startswith(b"PK\x03\x04"):
+        if b"opendocument.spreadsheet" in head[:120]:
+            return "an OpenDocument spreadsheet (.ods)"
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            names = set()
+        if "xl/workbook.xml" in names:
+            return "an Excel workbook (.xlsx)"
+        return "a zip archive"
+    for signature, kind in _SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "binary data"
+    return None
+
+
+def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
+    """The line and value of the first byte that is not UTF-8; ``None`` for UTF-8 text."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(1 << 20)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                data = bytes(exc.object)
+                return lines + data.count(b"\n", 0, exc.start), data[exc.start]
+            if not chunk:
+                return None
+            lines += chunk.count(b"\n")
+
+
+def _not_utf8(path: Path, head: bytes, label: str) -> Problem | None:
+    """A problem when the file is not UTF-8 text (UTF-16, Latin-1, ...); ``None`` when it is."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return Problem(label, "not UTF-8 text: the file is UTF-16 text", expected=_UTF8_EXPECTED)
+    try:
+        bad = _first_bad_utf8(path)
+    except OSError:
+        return None
+    if bad is None:
+        return None
+    line, byte = bad
+    return Problem(
+        label,
+        f"not UTF-8 text: byte 0x{byte:02X} on line {line} is not valid UTF-8 (the file was "
+        "probably saved in another encoding, e.g. Windows-1252)",
+        expected=_UTF8_EXPECTED,
+    )
+
+
+def _not_a_csv(path: Path, head: bytes, label: str) -> Problem | None:
+    """A problem when the file is not CSV text at all, or UTF-16; ``None`` when it may be."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _not_utf8(path, head, label)
+    kind = _binary_kind(path, head)
+    if kind is None:
+        return None
+    expected = _CSV_EXPECTED
+    if kind == "an Excel workbook (.xlsx)":
+        expected = "a UTF-8 CSV file, or the workbook under a name ending in .xlsx"
+    elif kind in (_OLE2_KIND, "an OpenDocument spreadsheet (.ods)"):
+        expected = "a UTF-8 CSV file or an .xlsx workbook: open the file and save it as one"
+    return Problem(label, f"not a CSV file: it holds {kind}", expected=expected)
+
+
+def _not_a_workbook(path: Path, head: bytes, label: str) -> Problem | None:
+    """A problem when the file cannot be an .xlsx workbook; ``None`` when it may be."""
+    if head.startswith(b"PK\x03\x04") and b"opendocument.spreadsheet" not in head[:120]:
+        return None  # a zip archive: the workbook reader says what is wrong with it, if anything
+    if not head:
+        return Problem(label, "the file is empty", expected=_XLSX_EXPECTED)
+    if head.startswith(_OLE2):
+        return Problem(
+            label,
+            f"not an .xlsx workbook: it holds {_OLE2_KIND}",
+            expected="an .xlsx workbook without a password (open it in Excel and save it as "
+            ".xlsx), or a UTF-8 CSV file",
+        )
+    kind = _binary_kind(path, head)
+    if kind is None:
+        return Problem(
+            label,
+            "not an Excel workbook: the file holds text",
+            expected=f"{_XLSX_EXPECTED}, or a name ending in .csv if it is a CSV file",
+        )
+    if kind == "an OpenDocument spreadsheet (.ods)":
+        expected = f"{_XLSX_EXPECTED}: open the file and save it as .xlsx"
+        return Problem(label, f"not an Excel workbook: it holds {kind}", expected=expected)
+    return Problem(label, f"not an Excel workbook: it holds {kind}", expected=_XLSX_EXPECTED)
 
 
 @dataclass(frozen=True)
@@ -384,27 +578,45 @@ class Workbook:
 
     path: Path
     sheets: Mapping[str, pa.Table]
+    names: tuple[str, ...] = ()  # the sheet names as the workbook spells them
 
-    def table(self, name: str, log: ProblemLog) -> RawTable | None:
-        """The sheet ``name`` (case-insensitive) as a table; a problem when it is absent."""
+    def table(
+        self, name: str, log: ProblemLog, *, table: str | None = None, columns: Sequence[str] = ()
+    ) -> RawTable | None:
+        """The sheet ``name`` (case-insensitive) as the table ``table`` (default: ``name``).
+
+        A problem naming the sheets found when it is absent; ``columns`` (the required
+        columns) are named when the sheet is empty.
+        """
+        source = TableSource(self.path, name, table if table is not None else name)
         key = name.strip().lower()
         if key not in self.sheets:
+            found = ", ".join(f"'{n}'" for n in self.names or self.sheets) or "none"
             log.add(
                 Problem(
-                    str(self.path),
-                    f"sheet '{name}' not found",
-                    expected=f"a sheet named '{name}' (found: {', '.join(self.sheets) or 'none'})",
+                    source.label,
+                    f"the workbook has no sheet named '{name}'",
+                    expected=f"a sheet named '{name}' (sheets found: {found})",
                 )
             )
             return None
-        return _as_table(TableSource(self.path, name), self.sheets[key], log)
+        return _as_table(source, self.sheets[key], log, columns)
 
 
-def read_workbook(path: str | Path, log: ProblemLog) -> Workbook | None:
-    """Read every sheet of an Excel workbook as text cells; ``None`` (and a problem) on failure."""
+def read_workbook(path: str | Path, log: ProblemLog, *, table: str = "") -> Workbook | None:
+    """Read every sheet of an Excel workbook as text cells; ``None`` (and a problem) on failure.
+
+    ``table`` names the table when the workbook holds just that one (``--lesions l.xlsx``);
+    without it, problems name the file as ``workbook book.xlsx``.
+    """
     path = Path(path)
-    if not path.is_file():
-        log.add(Problem(str(path), "file not found", expected="the path of an existing .xlsx"))
+    label = TableSource(path, table=table).label if table else f"workbook {path}"
+    head = _open(path, label, ".xlsx workbook", log)
+    if head is None:
+        return None
+    problem = _not_a_workbook(path, head, label)
+    if problem is not None:
+        log.add(problem)
         return None
     try:
         import pandas as pd  # imported here: only workbooks need it
@@ -413,41 +625,48 @@ def read_workbook(path: str | Path, log: ProblemLog) -> Workbook | None:
     except Exception as exc:  # any reader failure becomes a problem, never a traceback
         log.add(
             Problem(
-                str(path),
-                f"cannot be read as a workbook ({type(exc).__name__}: {exc})",
-                expected="an .xlsx workbook",
+                label,
+                f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})",
+                expected=_XLSX_EXPECTED,
             )
         )
         return None
     sheets = {name.strip().lower(): _stringify(df) for name, df in raw.items()}
-    return Workbook(path, sheets)
+    return Workbook(path, sheets, tuple(str(name) for name in raw))
 
 
-def read_table(path: str | Path, log: ProblemLog) -> RawTable | None:
+def read_table(
+    path: str | Path, log: ProblemLog, *, table: str = "", columns: Sequence[str] = ()
+) -> RawTable | None:
     """Read one table from a CSV file (or the first sheet of an Excel file).
 
-    Returns ``None`` after logging a problem when the file is missing, unreadable or empty.
+    ``table`` names the table in every problem (``lesions table l.csv``), and ``columns``, its
+    required columns, are named when the file is empty. Returns ``None`` after logging a
+    problem when the file is missing, unreadable, not a CSV file, not UTF-8, or empty.
     """
     path = Path(path)
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        book = read_workbook(path, log)
+        book = read_workbook(path, log, table=table)
         if book is None:
             return None
-        first = next(iter(book.sheets), "")
-        return book.table(first, log)
-    source = TableSource(path)
-    if not path.is_file():
-        log.add(Problem(str(path), "file not found", expected="the path of an existing CSV file"))
+        first = next(iter(book.names or book.sheets), "")
+        return book.table(first, log, table=table, columns=columns)
+    source = TableSource(path, table=table)
+    head = _open(path, source.label, "CSV file", log)
+    if head is None:
+        return None
+    problem = _not_a_csv(path, head, source.label)
+    if problem is not None:
+        log.add(problem)
         return None
     try:
-        table = _read_csv(path)
+        raw = _read_csv(path)
     except Exception as exc:  # any parser failure becomes a problem, never a traceback
-        log.add(
-            Problem(
-                source.label,
-                f"cannot be read as a table ({type(exc).__name__}: {exc})",
-                expected="a UTF-8 CSV file with a header row and one row per record",
+        problem = _not_utf8(path, head, source.label)
+        if problem is None:
+            problem = Problem(
+                source.label, f"cannot be read as a CSV table ({exc})", expected=_CSV_EXPECTED
             )
-        )
+        log.add(problem)
         return None
-    return _as_table(source, table, log)
+    return _as_table(source, raw, log, columns)
