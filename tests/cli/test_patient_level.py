@@ -39,6 +39,32 @@ HAND_RECIST = {
 }
 
 
+#: iRECIST by hand from the same sums: the first RECIST progression is iUPD; a further 5 mm
+#: (I02: 50 -> 56 mm) or more new lesions (B02: 2 -> 4) confirm it as iCPD; an iSD resets it
+#: (I01: 62 -> 55 mm, +10% from the nadir 50 mm); iUPD then iSD is a best response of iSD.
+HAND_IRECIST = {
+    "R01": (["iPR", "iPR", "iSD"], "iPR"),
+    "R02": (["iCR", "iCR"], "iCR"),
+    "R03": (["iSD", "iUPD"], "iSD"),
+    "R04": (["iSD", "iUPD"], "iSD"),
+    "R05": (["iUPD"], "iUPD"),
+    "R06": (["NE", "iSD"], "iSD"),
+    "I01": (["iUPD", "iSD", "iSD"], "iSD"),
+    "I02": (["iUPD", "iCPD"], "iCPD"),
+    "B01": (["iUPD", "iUPD"], "iUPD"),
+    "B02": (["iUPD", "iCPD"], "iCPD"),
+}
+
+#: PCWG3 bone by hand: B01 has 2 new bone lesions at week 8 and no more 8 weeks later (flare);
+#: B02 has 2 at week 8 and 4 seven weeks later (confirmed, dated to week 8). R01's bone
+#: non-target makes its scans bone scans without new lesions; the others have no bone scan.
+HAND_PCWG3 = {
+    "R01": (["NON-PD", "NON-PD", "NON-PD"], "NON-PD", None),
+    "B01": (["NON-PD", "NON-PD"], "NON-PD", None),
+    "B02": (["PD", "PD"], "PD", "2022-03-07"),
+}
+
+
 def args(*extra: str) -> list[str]:
     return [
         "classify",
@@ -78,6 +104,79 @@ def test_recist_json_matches_the_hand_computed_responses(run: Any) -> None:
         "change_from_nadir_pct",
         "reasons",
     }
+
+
+def test_irecist_and_pcwg3_match_the_hand_computed_responses(cli: Any) -> None:
+    irecist = json.loads(cli(*args("--criteria", "iRECIST", "--format", "json")).stdout)
+    got = {
+        p["patient_id"]: ([t["response"] for t in p["timepoints"]], p["best_overall_response"])
+        for p in irecist["patients"]
+    }
+    assert got == HAND_IRECIST
+    pending = {p["patient_id"]: p["pending"] for p in irecist["patients"] if p["pending"]}
+    assert set(pending) == {"R03", "R04", "R05", "B01"}
+    assert (pending["R05"][0]["due_from"], pending["R05"][0]["due_by"]) == (
+        "2022-04-04",
+        "2022-05-02",
+    )
+    pcwg3 = json.loads(cli(*args("--criteria", "pcwg3-bone", "--format", "json")).stdout)
+    scanned = {
+        p["patient_id"]: (
+            [t["response"] for t in p["timepoints"]],
+            p["best_overall_response"],
+            p["best_response_date"],
+        )
+        for p in pcwg3["patients"]
+        if p["timepoints"]
+    }
+    assert scanned == HAND_PCWG3
+
+
+def test_assess_shows_what_is_pending_and_overdue(cli: Any, tmp_path: Path) -> None:
+    result = cli(
+        "assess",
+        "--criteria",
+        "irecist",
+        "--lesions",
+        str(EXAMPLE / "lesions.csv"),
+        "--measurements",
+        str(EXAMPLE / "measurements.csv"),
+        "--as-of",
+        "2022-03-20",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    patients = {p["patient_id"]: p for p in json.loads(result.stdout)["patients"]}
+    i02 = patients["I02"]
+    assert [t["response"] for t in i02["timepoints"]] == ["iUPD"]
+    assert i02["pending"][0]["due_from"] == "2022-04-04"
+    assert i02["pending"][0]["due_by"] == "2022-05-02"
+    assert i02["overdue"] == []
+    # an iUPD on 2022-03-07 and no scan since: by 2022-06-01 the window (to 2022-05-02) closed
+    lesions = tmp_path / "l.csv"
+    lesions.write_text("patient_id,lesion_id,treatment_date\nP,A,2022-01-10\n", encoding="utf-8")
+    measurements = tmp_path / "m.csv"
+    measurements.write_text(
+        "lesion_id,date,size_mm\nA,2022-01-03,40\nA,2022-03-07,50\n", encoding="utf-8"
+    )
+    late = cli(
+        "assess",
+        "--criteria",
+        "irecist",
+        "--lesions",
+        str(lesions),
+        "--measurements",
+        str(measurements),
+        "--as-of",
+        "2022-06-01",
+        "--format",
+        "json",
+    )
+    (patient,) = json.loads(late.stdout)["patients"]
+    assert patient["overdue"] == [
+        "OVERDUE: the confirming scan was due by 2022-05-02 (30 days before 2022-06-01)"
+    ]
 
 
 def test_recist_csv_has_one_row_per_timepoint(cli: Any) -> None:

@@ -22,7 +22,7 @@ from rich.markup import escape
 
 from pseudoprog.cli._common import console, err_console
 from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table
-from pseudoprog.criteria.patient_result import PatientAssessment
+from pseudoprog.criteria.patient_result import PatientAssessment, Pending
 from pseudoprog.io.atomic import atomic_write_bytes
 from pseudoprog.io.patients import PatientCohort, load_patients
 
@@ -73,6 +73,17 @@ def _num(value: float | None, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
+def _pending_note(item: Pending) -> str:
+    """A short note for a table cell: what awaits confirmation and when the scan is due."""
+    if item.due_from is not None and item.due_by is not None:
+        window = f"{item.due_from.isoformat()} to {item.due_by.isoformat()}"
+    elif item.due_from is not None:
+        window = f"from {item.due_from.isoformat()}"
+    else:
+        window = "next scan"
+    return f"unconfirmed since {item.since.isoformat()}; confirm: {window}"
+
+
 def render_patient_table(
     results: Sequence[PatientAssessment], *, width: int, title: str
 ) -> FittedTable:
@@ -88,8 +99,8 @@ def render_patient_table(
         ColumnSpec("New"),
         ColumnSpec("Overall"),
         ColumnSpec("Sum mm", justify="right", level=2),
-        ColumnSpec("Δ base %", justify="right", level=2),
-        ColumnSpec("Δ nadir %", justify="right", level=1),
+        ColumnSpec("Δbase%", justify="right", level=2),
+        ColumnSpec("Δnadir%", justify="right", level=1),
         ColumnSpec("Best", level=0),
         ColumnSpec("Note", wrap=True, level=3),
     ]
@@ -104,8 +115,7 @@ def render_patient_table(
             last = k == len(points) - 1
             note = ""
             if last:
-                notes = [p.message for p in result.pending]
-                note = "; ".join(notes)
+                note = "; ".join(_pending_note(p) for p in result.pending)
             rows.append(
                 [
                     escape(result.patient_id),
@@ -121,9 +131,22 @@ def render_patient_table(
                     escape(note),
                 ]
             )
+    empty = {
+        i
+        for i, column in enumerate(columns)
+        if column.header in _OPTIONAL_COLUMNS and all(row[i] in ("-", "") for row in rows)
+    }
     return fit_table(
-        columns, rows, width=width, title=title, hint="use --format json or csv for every field"
+        [c for i, c in enumerate(columns) if i not in empty],
+        [[cell for i, cell in enumerate(row) if i not in empty] for row in rows],
+        width=width,
+        title=title,
+        hint="use --format json or csv for every field",
     )
+
+
+#: Columns left out when no row has a value in them (e.g. target sums for bone-scan criteria).
+_OPTIONAL_COLUMNS = frozenset({"Target", "Non-target", "Sum mm", "Δbase%", "Δnadir%", "Note"})
 
 
 def response_counts(results: Sequence[PatientAssessment]) -> str:
