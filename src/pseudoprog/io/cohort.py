@@ -31,7 +31,7 @@ from pseudoprog.domain import (
 )
 from pseudoprog.errors import InputValidationError, ParameterError, Problem
 from pseudoprog.io.histories import LesionHistories
-from pseudoprog.io.tabular import ProblemLog, RawTable, read_table, read_workbook
+from pseudoprog.io.tabular import ProblemLog, RawTable, Workbook, read_table, read_workbook
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -40,6 +40,7 @@ __all__ = [
     "MEASUREMENT_COLUMNS",
     "Cohort",
     "load_cohort",
+    "locate_table",
 ]
 
 #: Required and optional columns of each table.
@@ -381,6 +382,36 @@ def _parse_events(table: RawTable, lesions: _Lesions | None, log: ProblemLog) ->
     ]
 
 
+def locate_table(
+    name: str,
+    given: str | Path | None,
+    *,
+    needed: bool,
+    columns: Seq[str],
+    workbook: str | Path | None,
+    sheets: Workbook | None,
+    log: ProblemLog,
+) -> RawTable | None:
+    """The table ``name``: from its own file, else from the workbook's sheet of that name.
+
+    A table that is ``needed`` and given nowhere is a problem that says how to give it;
+    ``columns`` (its required columns) are named when the file or sheet is empty.
+    """
+    if given is not None:
+        return read_table(given, log, table=name, columns=columns)
+    if sheets is not None and (needed or name in sheets.sheets):
+        return sheets.table(name, log, columns=columns)
+    if needed and workbook is None:
+        log.add(
+            Problem(
+                name,
+                f"no {name} table given",
+                expected=f"--{name} FILE, or --workbook FILE with a '{name}' sheet",
+            )
+        )
+    return None
+
+
 def load_cohort(
     *,
     lesions: str | Path | None = None,
@@ -411,20 +442,15 @@ def load_cohort(
     sheets = None if workbook is None else read_workbook(workbook, log)
 
     def locate(name: str, given: str | Path | None, needed: bool) -> RawTable | None:
-        columns = _SPECS[name]["required"]
-        if given is not None:
-            return read_table(given, log, table=name, columns=columns)
-        if sheets is not None and (needed or name in sheets.sheets):
-            return sheets.table(name, log, columns=columns)
-        if needed and workbook is None:
-            log.add(
-                Problem(
-                    name,
-                    f"no {name} table given",
-                    expected=f"--{name} FILE, or --workbook FILE with a '{name}' sheet",
-                )
-            )
-        return None
+        return locate_table(
+            name,
+            given,
+            needed=needed,
+            columns=_SPECS[name]["required"],
+            workbook=workbook,
+            sheets=sheets,
+            log=log,
+        )
 
     lesion_table = locate("lesions", lesions, True)
     measurement_table = locate("measurements", measurements, require_measurements)

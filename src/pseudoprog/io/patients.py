@@ -31,13 +31,15 @@ import numpy as np
 from pseudoprog.domain import Event
 from pseudoprog.errors import Problem
 from pseudoprog.io.cohort import (
+    EVENT_COLUMNS,
     MAX_SIZE_MM,
     _Lesions,
     _note_unknown_columns,
     _parse_events,
     _repeated,
+    locate_table,
 )
-from pseudoprog.io.tabular import ProblemLog, RawTable, read_table, read_workbook
+from pseudoprog.io.tabular import ProblemLog, RawTable, read_workbook
 from pseudoprog.patient import (
     LesionRole,
     LesionStatus,
@@ -100,30 +102,6 @@ class PatientCohort:
     events: tuple[Event, ...]
     notices: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
-
-
-def _locate(
-    name: str,
-    given: str | Path | None,
-    *,
-    needed: bool,
-    workbook: str | Path | None,
-    log: ProblemLog,
-    sheets: Any,
-) -> RawTable | None:
-    if given is not None:
-        return read_table(given, log)
-    if sheets is not None and (needed or name in sheets.sheets):
-        return sheets.table(name, log)  # type: ignore[no-any-return]
-    if needed and workbook is None:
-        log.add(
-            Problem(
-                name,
-                f"no {name} table given",
-                expected=f"--{name} FILE, or --workbook FILE with a '{name}' sheet",
-            )
-        )
-    return None
 
 
 @dataclass
@@ -368,7 +346,17 @@ def load_patients(
     sheets = None if workbook is None else read_workbook(workbook, log)
 
     def locate(name: str, given: str | Path | None, *, needed: bool) -> RawTable | None:
-        return _locate(name, given, needed=needed, workbook=workbook, log=log, sheets=sheets)
+        spec = PATIENT_LESION_COLUMNS if name == "lesions" else PATIENT_MEASUREMENT_COLUMNS
+        columns = EVENT_COLUMNS["required"] if name == "events" else spec["required"]
+        return locate_table(
+            name,
+            given,
+            needed=needed,
+            columns=columns,
+            workbook=workbook,
+            sheets=sheets,
+            log=log,
+        )
 
     lesion_table = locate("lesions", lesions, needed=True)
     measurement_table = locate("measurements", measurements, needed=True)
