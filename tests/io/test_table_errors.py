@@ -253,20 +253,6 @@ def test_permission_denied(
     ]
 
 
-@pytest.mark.skipif(
-    os.name != "posix" or os.geteuid() == 0, reason="needs file permissions that apply"
-)
-def test_permission_denied_for_real(invoke: Invoke, valid: Path, tmp_path: Path) -> None:
-    path = tmp_path / "lesions.csv"
-    path.write_text((valid / "lesions.csv").read_text())
-    path.chmod(0)
-    found = rejected(invoke, TABLES[0].args(valid, path), tmp_path / "out")
-    assert found == [
-        f"lesions table {path}: cannot be opened: permission denied; expected the path of a "
-        "CSV file that you are allowed to read"
-    ]
-
-
 @pytest.mark.parametrize("table", TABLES, ids=TABLE_IDS)
 def test_bad_cells_name_the_table(
     invoke: Invoke, valid: Path, tmp_path: Path, table: Table
