@@ -45,7 +45,7 @@ from pseudoprog.cli._common import (
     report_user_errors,
 )
 from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table, print_wrapped
-from pseudoprog.cli.patient_level import assess_patients_command
+from pseudoprog.cli.patient_level import TableFiles, assess_patients_command
 from pseudoprog.criteria import registry
 from pseudoprog.domain import Evidence, LesionHistory, ResponseCategory, Sequence
 from pseudoprog.errors import InputValidationError, ParameterError, Problem
@@ -292,10 +292,7 @@ def assess(
         assess_patients_command(
             entry=entry,
             params=entry.make_parameters(parameter_values(parameters_file, assignments)),
-            lesions=lesions,
-            measurements=measurements,
-            events=events,
-            workbook=workbook,
+            tables=TableFiles(lesions, measurements, events, workbook),
             as_of=None if as_of is None else as_of.date(),
             json_output=output_format is AssessFormat.JSON,
             output=output,

@@ -37,7 +37,7 @@ from pseudoprog.cli._common import (
     report_user_errors,
 )
 from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table
-from pseudoprog.cli.patient_level import classify_patients
+from pseudoprog.cli.patient_level import TableFiles, classify_patients
 from pseudoprog.criteria import registry
 from pseudoprog.criteria.amini2016 import assess_many
 from pseudoprog.criteria.result import Assessment
@@ -168,10 +168,7 @@ def classify(
         classify_patients(
             entry=entry,
             params=entry.make_parameters(parameter_values(parameters_file, assignments)),
-            lesions=lesions,
-            measurements=measurements,
-            events=events,
-            workbook=workbook,
+            tables=TableFiles(lesions, measurements, events, workbook),
             as_of=day,
             output_format=output_format.value,
             output=output,

@@ -12,6 +12,7 @@ import io
 import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ FILE_WIDTH = 200
 __all__ = [
     "CSV_COLUMNS",
     "FILE_WIDTH",
+    "TableFiles",
     "assess_patients",
     "assess_patients_command",
     "classify_patients",
@@ -248,23 +250,43 @@ def assess_patients(
     return [engine(record, as_of=as_of, params=params) for record in records]
 
 
+@dataclass(frozen=True, slots=True)
+class TableFiles:
+    """The input files as given on the command line."""
+
+    lesions: Path | None
+    measurements: Path | None
+    events: Path | None
+    workbook: Path | None
+
+
+def _plain(renderable: FittedTable) -> bytes:
+    """A table as plain text for a file, at :data:`FILE_WIDTH` columns."""
+    buffer = io.StringIO()
+    Console(file=buffer, width=FILE_WIDTH, no_color=True).print(renderable)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _emit(data: bytes, *, output: Path | None, count: int) -> None:
+    """Write to ``output`` atomically (and say so), or to standard output."""
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        atomic_write_bytes(output, data)
+        err_console.print(f"Wrote {count} patients to {output}")
+
+
 def _load_and_assess(
-    *,
-    entry: Any,
-    params: Any,
-    lesions: Path | None,
-    measurements: Path | None,
-    events: Path | None,
-    workbook: Path | None,
-    as_of: date | None,
+    *, entry: Any, params: Any, tables: TableFiles, as_of: date | None
 ) -> tuple[PatientCohort, list[PatientAssessment]]:
     """Read the tables (with the criteria's baseline check), print notices, assess everyone."""
     check = getattr(entry.load(), "baseline_problems", None)
     cohort = load_patients(
-        lesions=lesions,
-        measurements=measurements,
-        events=events,
-        workbook=workbook,
+        lesions=tables.lesions,
+        measurements=tables.measurements,
+        events=tables.events,
+        workbook=tables.workbook,
         baseline_check=None if check is None else (lambda record: check(record, params)),
     )
     for notice in cohort.notices:
@@ -276,24 +298,13 @@ def classify_patients(
     *,
     entry: Any,
     params: Any,
-    lesions: Path | None,
-    measurements: Path | None,
-    events: Path | None,
-    workbook: Path | None,
+    tables: TableFiles,
     as_of: date | None,
     output_format: str,
     output: Path | None,
 ) -> None:
     """``classify --criteria NAME`` for a patient-level criteria set: read, assess, write."""
-    cohort, results = _load_and_assess(
-        entry=entry,
-        params=params,
-        lesions=lesions,
-        measurements=measurements,
-        events=events,
-        workbook=workbook,
-        as_of=as_of,
-    )
+    cohort, results = _load_and_assess(entry=entry, params=params, tables=tables, as_of=as_of)
     title = f"Response by {entry.name} ({entry.citation})"
     if output_format == "json":
         data = patients_json(
@@ -310,17 +321,9 @@ def classify_patients(
         console.print(response_counts(results))
         return
     else:
-        buffer = io.StringIO()
-        Console(file=buffer, width=FILE_WIDTH, no_color=True).print(
-            render_patient_table(results, width=FILE_WIDTH, title=title)
-        )
-        data = (buffer.getvalue() + response_counts(results) + "\n").encode("utf-8")
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    else:
-        atomic_write_bytes(output, data)
-        err_console.print(f"Wrote {len(results)} patients to {output}")
+        table = render_patient_table(results, width=FILE_WIDTH, title=title)
+        data = _plain(table) + (response_counts(results) + "\n").encode("utf-8")
+    _emit(data, output=output, count=len(results))
 
 
 def _overdue(result: PatientAssessment, *, as_of: date | None, grace_days: int) -> list[str]:
@@ -374,25 +377,14 @@ def assess_patients_command(
     *,
     entry: Any,
     params: Any,
-    lesions: Path | None,
-    measurements: Path | None,
-    events: Path | None,
-    workbook: Path | None,
+    tables: TableFiles,
     as_of: date | None,
     json_output: bool,
     output: Path | None,
     grace_days: int,
 ) -> None:
     """``assess --criteria NAME`` for a patient-level set: each patient today, and what is due."""
-    cohort, results = _load_and_assess(
-        entry=entry,
-        params=params,
-        lesions=lesions,
-        measurements=measurements,
-        events=events,
-        workbook=workbook,
-        as_of=as_of,
-    )
+    cohort, results = _load_and_assess(entry=entry, params=params, tables=tables, as_of=as_of)
     when = "" if as_of is None else f" as of {as_of.isoformat()}"
     title = f"Patients by {entry.name}{when}"
     if json_output:
@@ -406,24 +398,13 @@ def assess_patients_command(
         for patient, result in zip(document["patients"], results, strict=True):
             patient["overdue"] = _overdue(result, as_of=as_of, grace_days=grace_days)
         data = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
-    elif output is None:
-        console.print(
-            render_point_of_care(
-                results, width=console.width, title=title, as_of=as_of, grace_days=grace_days
-            )
-        )
-        return
     else:
-        buffer = io.StringIO()
-        Console(file=buffer, width=FILE_WIDTH, no_color=True).print(
-            render_point_of_care(
-                results, width=FILE_WIDTH, title=title, as_of=as_of, grace_days=grace_days
-            )
+        width = console.width if output is None else FILE_WIDTH
+        table = render_point_of_care(
+            results, width=width, title=title, as_of=as_of, grace_days=grace_days
         )
-        data = buffer.getvalue().encode("utf-8")
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    else:
-        atomic_write_bytes(output, data)
-        err_console.print(f"Wrote {len(results)} patients to {output}")
+        if output is None:
+            console.print(table)
+            return
+        data = _plain(table)
+    _emit(data, output=output, count=len(results))
