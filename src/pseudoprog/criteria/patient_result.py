@@ -14,7 +14,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
 
-from pseudoprog.criteria.result import Reason
+from pseudoprog.criteria.result import Finding, Reason
 
 __all__ = [
     "PatientAssessment",
@@ -51,22 +51,10 @@ class PatientWarningKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class PatientWarning:
+class PatientWarning(Finding):
     """A warning of a patient-level result: its kind, a sentence, and the date it concerns."""
 
-    kind: PatientWarningKind
-    message: str
     date: date | None = None
-
-    @property
-    def code(self) -> str:
-        return str(self.kind)
-
-    def __str__(self) -> str:
-        return self.message
-
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.kind.value, "message": self.message}
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,7 +75,8 @@ class WarningKind(StrEnum):
 class Finding:
     """A warning attached to a result: its kind and a sentence for the reader."""
 
-    kind: WarningKind
+    kind: StrEnum
+    """A :class:`WarningKind`, or the warning kind of another result type."""
     message: str
 
     @property
@@ -86,7 +87,7 @@ class Finding:
         return self.message
 
     def to_dict(self) -> dict[str, str]:
-        return {"code": self.kind, "message": self.message}
+        return {"code": self.kind.value, "message": self.message}
 
 
 class CheckStatus(StrEnum):
