@@ -805,7 +805,7 @@ def _confirmation(
         given,
         given,
         Reason(BestResponseRule.CONFIRMED, text + ")"),
-        f"confirmed by {effective[confirm].value} {gap} d later",
+        f"confirmed ({effective[confirm].value} +{gap} d)",
         confirmed=True,
     )
 
