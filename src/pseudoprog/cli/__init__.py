@@ -19,9 +19,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from pseudoprog.cli import assess, classify, criteria, perfusion, study
+    from pseudoprog.cli import assess, best_response, classify, criteria, perfusion, study
 
-    for module in (classify, criteria, study, assess, perfusion):
+    for module in (classify, criteria, best_response, study, assess, perfusion):
         module.register(app)
 
 
