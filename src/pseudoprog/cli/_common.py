@@ -252,7 +252,7 @@ def parameter_values(
     parameters_file: Path | None, assignments: list[str] | None
 ) -> dict[str, object]:
     """Criteria parameter values from a TOML file, then ``--set NAME=VALUE`` options."""
-    from pseudoprog.criteria.registry import parse_assignment, read_parameters_file
+    from pseudoprog.io.parameters import parse_assignment, read_parameters_file
 
     values: dict[str, object] = {}
     if parameters_file is not None:

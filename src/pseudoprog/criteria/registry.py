@@ -23,11 +23,9 @@ import dataclasses
 import importlib
 import inspect
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -41,8 +39,6 @@ __all__ = [
     "ParameterInfo",
     "default_for_site",
     "get",
-    "parse_assignment",
-    "read_parameters_file",
 ]
 
 
@@ -230,62 +226,6 @@ def _convert(value: Any, like: Any) -> Any:
             raise TypeError("not a number")
         return float(value)
     return value
-
-
-def parse_assignment(text: str) -> tuple[str, Any]:
-    """Parse ``NAME=VALUE`` as given to ``--set``; the value is read as TOML when it can be.
-
-    >>> parse_assignment("confirmation_required=true")
-    ('confirmation_required', True)
-    >>> parse_assignment("primary_sequence=T2FS")
-    ('primary_sequence', 'T2FS')
-    """
-    name, sep, raw = text.partition("=")
-    name = name.strip()
-    if not sep or not name:
-        raise ParameterError(
-            f"--set {text!r} is not NAME=VALUE; write for example --set confirmation_min_days=28"
-        )
-    raw = raw.strip()
-    try:
-        value = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw
-    return name, value
-
-
-def read_parameters_file(path: str | Path) -> dict[str, Any]:
-    """The parameters of a TOML file: flat ``name = value`` pairs (a ``[parameters]`` table
-    is accepted too).
-
-    Raises
-    ------
-    ParameterError
-        When the file is missing, not TOML, or not flat; the message names the file.
-    """
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ParameterError(
-            f"parameters file {path} not found; give the path of a TOML file"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParameterError(f"parameters file {path} cannot be read ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(
-            f"parameters file {path} is not valid TOML ({exc}); write one 'name = value' "
-            "per line, e.g. confirmation_required = true"
-        ) from None
-    if set(data) == {"parameters"} and isinstance(data["parameters"], dict):
-        data = data["parameters"]
-    nested = [k for k, v in data.items() if isinstance(v, dict)]
-    if nested:
-        raise ParameterError(
-            f"parameters file {path}: table(s) {', '.join(nested)} are not parameters; write "
-            "flat 'name = value' pairs"
-        )
-    return dict(data)
 
 
 _SPINE = "Amini B, Beaman CB, Madewell JE, et al. AJNR Am J Neuroradiol 2016;37:387-392"

@@ -30,11 +30,9 @@ is none (or NE), with a reason.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -46,7 +44,8 @@ from pseudoprog.criteria.best_response import (
     best_overall_response,
 )
 from pseudoprog.criteria.codes import OverallResponse
-from pseudoprog.errors import InputValidationError, ParameterError, Problem
+from pseudoprog.errors import InputValidationError, Problem
+from pseudoprog.io.parameters import parameters_from_file
 from pseudoprog.io.tabular import ProblemLog, RawTable, read_table
 
 __all__ = [
@@ -286,24 +285,4 @@ def read_parameters(path: str | Path) -> BestResponseParameters:
         Naming the file, and the key, when the file is missing or not TOML, or a key is unknown
         or has a value of the wrong type.
     """
-    path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ParameterError(
-            f"{path}: parameters file not found; give the path of an existing TOML file"
-        ) from None
-    except IsADirectoryError:
-        raise ParameterError(f"{path}: is a folder; give the path of a TOML file") from None
-    except OSError as exc:
-        raise ParameterError(f"{path}: cannot be opened ({exc.strerror or exc})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ParameterError(
-            f"{path}: not a valid TOML file ({exc}); write one key = value per line, e.g. "
-            "confirmation_required = true"
-        ) from None
-    try:
-        return BestResponseParameters.from_mapping(data)
-    except ParameterError as exc:
-        raise ParameterError(f"{path}: {exc}") from None
+    return parameters_from_file(path, BestResponseParameters.from_mapping)
