@@ -1,8 +1,10 @@
 """Features a reader can report about an enlarging lesion, and when a finding counts as present.
 
-The features are the kinds of the ``evidence`` input table (README, "Input tables"). A
-:class:`FindingRule` turns a reported value into a finding (present or absent), the way the
-source study dichotomised it, so that the study's counts give its likelihood ratio.
+The features are the kinds of the ``evidence`` input table (README, "Input tables"): yes/no
+findings, percent changes, and ratios such as the DSC rCBV ratio or the amino-acid PET
+TBRmean of a brain lesion. A :class:`FindingRule` turns a reported value into a finding
+(present or absent), the way the source study dichotomised it, so that the study's counts give
+its likelihood ratio.
 
 Examples
 --------
@@ -11,6 +13,9 @@ Examples
 >>> rule = FindingRule.parse("< 0", feature=EvidenceFeature.DCE_VP_CHANGE_PCT)
 >>> rule.applies(-40.0), rule.applies(12.0), str(rule)
 (True, False, 'vp change < 0%')
+>>> rcbv = FindingRule.parse("< 1.54", feature=EvidenceFeature.parse("rCBV"))
+>>> rcbv.applies(1.2), rcbv.describe(False)
+(True, 'rCBV ratio >= 1.54')
 """
 
 from __future__ import annotations
@@ -31,10 +36,13 @@ TIMING_FEATURE = "enlargement_timing"
 
 
 class ValueKind(Enum):
-    """What a feature's value is: a yes/no finding or a number (percent change)."""
+    """What a feature's value is: a yes/no finding, a percent change or a positive ratio."""
 
     BOOLEAN = "boolean"
     PERCENT = "percent"
+    RATIO = "ratio"
+    PATHOLOGY = "pathology"
+    """Necrosis, tumour or mixed; kept as whether viable tumour was seen (``detail``: the text)."""
 
 
 class EvidenceFeature(CodedEnum):
@@ -43,12 +51,20 @@ class EvidenceFeature(CodedEnum):
     GROWTH_WITHIN_80PCT_ISODOSE = "growth_within_80pct_isodose"
     DCE_VP_CHANGE_PCT = "dce_vp_change_pct"
     T2_SIGNAL_RATIO_CHANGE_PCT = "t2_signal_ratio_change_pct"
+    DSC_RCBV_RATIO = "dsc_rcbv_ratio"
+    AMINO_ACID_PET_TBR_MEAN = "amino_acid_pet_tbr_mean"
+    PATHOLOGY = "pathology"
+    """Histopathology of the resected or biopsied lesion: the reference standard, not a test."""
 
     @property
     def value_kind(self) -> ValueKind:
-        """Whether the feature takes true/false or a percentage."""
+        """Whether the feature takes true/false, a percentage or a positive ratio."""
+        if self is EvidenceFeature.PATHOLOGY:
+            return ValueKind.PATHOLOGY
         if self is EvidenceFeature.GROWTH_WITHIN_80PCT_ISODOSE:
             return ValueKind.BOOLEAN
+        if self in _RATIOS:
+            return ValueKind.RATIO
         return ValueKind.PERCENT
 
     @property
@@ -58,8 +74,13 @@ class EvidenceFeature(CodedEnum):
 
     @property
     def minimum(self) -> float | None:
-        """Smallest meaningful value: a ratio or a volume cannot fall by more than 100%."""
-        return None if self.value_kind is ValueKind.BOOLEAN else -100.0
+        """Smallest meaningful value: a ratio or a volume cannot fall by more than 100%.
+
+        A ratio (rCBV, TBR) must be greater than this value, 0.
+        """
+        if self.value_kind in (ValueKind.BOOLEAN, ValueKind.PATHOLOGY):
+            return None
+        return 0.0 if self.value_kind is ValueKind.RATIO else -100.0
 
     def answer_text(self, answer: bool) -> str:
         """A yes/no finding in words (``growth beyond the 80% isodose line``)."""
@@ -70,6 +91,10 @@ class EvidenceFeature(CodedEnum):
         """The value as a reader would write it (``yes``/``no`` or ``-57.3%``)."""
         if self.value_kind is ValueKind.BOOLEAN:
             return "yes" if value else "no"
+        if self.value_kind is ValueKind.PATHOLOGY:
+            return "viable tumour" if value else "necrosis only"
+        if self.value_kind is ValueKind.RATIO:
+            return f"{float(value):g}"
         return f"{float(value):+g}%"
 
     @classmethod
@@ -85,13 +110,31 @@ class EvidenceFeature(CodedEnum):
             "plasma volume change": "dce_vp_change_pct",
             "t2 signal ratio change": "t2_signal_ratio_change_pct",
             "t2 ratio change": "t2_signal_ratio_change_pct",
+            "rcbv": "dsc_rcbv_ratio",
+            "rcbv ratio": "dsc_rcbv_ratio",
+            "dsc rcbv": "dsc_rcbv_ratio",
+            "relative cbv": "dsc_rcbv_ratio",
+            "tbr mean": "amino_acid_pet_tbr_mean",
+            "tbrmean": "amino_acid_pet_tbr_mean",
+            "fet tbr mean": "amino_acid_pet_tbr_mean",
+            "pet tbr mean": "amino_acid_pet_tbr_mean",
+            "amino acid pet tbr": "amino_acid_pet_tbr_mean",
+            "histopathology": "pathology",
+            "pathology result": "pathology",
         }
+
+
+#: Features whose value is a positive ratio (no unit).
+_RATIOS = frozenset({EvidenceFeature.DSC_RCBV_RATIO, EvidenceFeature.AMINO_ACID_PET_TBR_MEAN})
 
 
 _LABELS = {
     EvidenceFeature.GROWTH_WITHIN_80PCT_ISODOSE: "growth within 80% isodose",
     EvidenceFeature.DCE_VP_CHANGE_PCT: "vp change",
     EvidenceFeature.T2_SIGNAL_RATIO_CHANGE_PCT: "T2 signal ratio change",
+    EvidenceFeature.DSC_RCBV_RATIO: "rCBV ratio",
+    EvidenceFeature.PATHOLOGY: "pathology",
+    EvidenceFeature.AMINO_ACID_PET_TBR_MEAN: "amino-acid PET TBRmean",
 }
 
 
@@ -130,8 +173,8 @@ _FALSE = {"FALSE", "NO", "N", "0", "F"}
 class FindingRule:
     """When a reported value counts as the finding whose counts the source gives.
 
-    For a yes/no feature the finding is one answer (``expected``); for a percentage it is a
-    comparison with a threshold (``comparison`` and ``threshold``).
+    For a yes/no feature the finding is one answer (``expected``); for a percentage or a ratio
+    it is a comparison with a threshold (``comparison`` and ``threshold``).
     """
 
     feature: EvidenceFeature
@@ -140,6 +183,7 @@ class FindingRule:
     threshold: float | None = None
 
     def __post_init__(self) -> None:
+        _not_pathology(self.feature)
         boolean = self.feature.value_kind is ValueKind.BOOLEAN
         if boolean and (self.expected is None or self.comparison is not None):
             raise ParameterError(
@@ -153,19 +197,20 @@ class FindingRule:
             or self.expected is not None
         ):
             raise ParameterError(
-                f"{self.feature.value} is a percentage; give a comparison and a finite "
-                f"threshold (e.g. '< 0'), got {self.comparison!r} {self.threshold!r}"
+                f"{self.feature.value} is a {_NUMBER[self.feature.value_kind]}; give a comparison "
+                f"and a finite threshold (e.g. '< 0'), got {self.comparison!r} {self.threshold!r}"
             )
 
     @classmethod
     def parse(cls, text: str | bool, *, feature: EvidenceFeature) -> FindingRule:
-        """Read ``true``/``false`` (yes/no features) or ``< 0``, ``>= 10`` (percentages).
+        """Read ``true``/``false`` (yes/no features) or ``< 0``, ``>= 10``, ``< 1.54`` (numbers).
 
         Raises
         ------
         ParameterError
             If ``text`` does not fit the feature's kind of value.
         """
+        _not_pathology(feature)
         if feature.value_kind is ValueKind.BOOLEAN:
             if isinstance(text, bool):
                 return cls(feature, expected=text)
@@ -176,10 +221,12 @@ class FindingRule:
                 f"positive_when of {feature.value} must be true or false, got {text!r}"
             )
         match = _RULE.match(str(text)) if not isinstance(text, bool) else None
-        if match is None:
+        ratio = feature.value_kind is ValueKind.RATIO
+        if match is None or (ratio and "%" in str(text)):
+            example = "'< 1.54' or '>= 2.1'" if ratio else "'< 0' or '>= 25'"
             raise ParameterError(
-                f"positive_when of {feature.value} must compare with a threshold in percent, "
-                f"such as '< 0' or '>= 25', got {text!r}"
+                f"positive_when of {feature.value} must compare with a threshold "
+                f"{'(a ratio, no %)' if ratio else 'in percent'}, such as {example}, got {text!r}"
             )
         return cls(feature, comparison=Comparison(match.group(1)), threshold=float(match[2]))
 
@@ -198,7 +245,8 @@ class FindingRule:
         if self.comparison is None:
             return self.feature.label
         comparison = self.comparison if present else _NEGATION[self.comparison]
-        return f"{self.feature.label} {comparison.value} {self.threshold:g}%"
+        unit = "" if self.feature.value_kind is ValueKind.RATIO else "%"
+        return f"{self.feature.label} {comparison.value} {self.threshold:g}{unit}"
 
     def __str__(self) -> str:
         return self.describe(True)
@@ -210,6 +258,20 @@ class FindingRule:
             return "true" if self.expected else "false"
         symbol = self.comparison.value if self.comparison else "?"
         return f"{symbol} {self.threshold:g}"
+
+
+_NUMBER = {
+    ValueKind.BOOLEAN: "yes/no finding",
+    ValueKind.PERCENT: "percentage",
+    ValueKind.RATIO: "ratio",
+}
+
+def _not_pathology(feature: EvidenceFeature) -> None:
+    if feature.value_kind is ValueKind.PATHOLOGY:
+        raise ParameterError(
+            f"{feature.value} is the reference standard, not a test with a finding rule and "
+            "counts; leave it out of evidence tables (the srs-brain criteria read it directly)"
+        )
 
 
 _NEGATION = {

@@ -6,9 +6,11 @@ value and the fix. A :class:`Locator` says how a field is named to the user: ``e
 features[2] (dce_vp_change_pct), field counts.progression.total`` for YAML, or a row and a
 column for CSV.
 
-The packaged table and user tables go through the same checks. A user table may leave out
+The packaged tables and user tables go through the same checks. A user table may leave out
 ``prior``, ``time_course``, ``follow_up`` and ``context``; those then come from the packaged
-table (``base``) and the result says so.
+table (``base``) and the result says so, provided the base covers the same site. The time
+course of osseous pseudoprogression and the follow-up protocol are required of spine tables
+only (the spine point-of-care flow needs them); a table of another site may leave them out.
 
 Format (version 1)::
 
@@ -34,6 +36,17 @@ Format (version 1)::
         source: key
         location: Table 2
         assumptions: ["..."]
+        alternatives:                       # optional: other cut-offs, shown, not weighted
+          - {positive_when: ..., counts: ..., source: key, location: ...}
+    factors:                                # optional: clinical factors
+      - factor: months_after_srs            # a weighted entry has counts, like a feature;
+        positive_when: "> 9"                # other entries only say what the source reports
+        counts: {...}
+        source: key
+        location: Abstract
+    recommendations:                        # optional
+      - {code: perfusion_mri, text: "...", features: [dsc_rcbv_ratio], source: key,
+         location: Abstract}
 """
 
 from __future__ import annotations
@@ -42,15 +55,22 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from pseudoprog.domain import ResponseCategory, Site
 from pseudoprog.errors import InputValidationError, ParameterError, Problem
 from pseudoprog.evidence.citation import Citation, Source
+from pseudoprog.evidence.factors import ClinicalFactor, FactorEvidence, FactorRule
 from pseudoprog.evidence.features import EvidenceFeature, FindingRule
 from pseudoprog.evidence.likelihood import GroupCount, TwoByTwo
 from pseudoprog.evidence.prior import PriorModel, PriorStratum
-from pseudoprog.evidence.table import EvidenceTable, FeatureEvidence, FollowUpSchedule, TimeCourse
+from pseudoprog.evidence.table import (
+    EvidenceTable,
+    FeatureEvidence,
+    FollowUpSchedule,
+    TableRecommendation,
+    TimeCourse,
+)
 
 __all__ = [
     "FORMAT",
@@ -77,9 +97,10 @@ _TOP_KEYS = (
     "features",
     "time_course",
     "follow_up",
+    "factors",
+    "recommendations",
 )
-_FEATURE_KEYS = (
-    "feature",
+_ROW_KEYS = (
     "description",
     "positive_when",
     "counts",
@@ -90,8 +111,15 @@ _FEATURE_KEYS = (
     "location",
     "assumptions",
 )
+_FEATURE_KEYS = ("feature", *_ROW_KEYS, "alternatives")
+_FACTOR_KEYS = ("factor", *_ROW_KEYS)
+_RECOMMENDATION_KEYS = ("code", "text", "features", "source", "citation", "location")
 _DERIVED_KEYS = ("sensitivity", "specificity", "lr_positive", "lr_negative")
 _OPTIONAL_SECTIONS = ("context", "prior", "time_course", "follow_up")
+#: Sections every table needs, whatever its site (the others: spine tables only).
+_ALWAYS_REQUIRED = ("context", "prior")
+#: How the entries of each list are named in problems.
+_ENTRY_NAMES = {"features": "feature", "factors": "factor", "recommendations": "code"}
 
 
 class Locator(Protocol):
@@ -119,8 +147,9 @@ def _dotted(path: Path) -> str:
 class YamlLocator:
     """Names fields as ``entry features[2] (feature name), field counts.progression.total``.
 
-    ``names`` gives, for an entry path such as ``("features", 2)``, the feature it holds;
-    :meth:`for_data` reads them from the data.
+    ``names`` gives, for an entry path such as ``("features", 2)``, the feature it holds (the
+    factor of a ``factors`` entry, the code of a ``recommendations`` entry); :meth:`for_data`
+    reads them from the data.
     """
 
     source: str
@@ -128,13 +157,14 @@ class YamlLocator:
 
     @classmethod
     def for_data(cls, source: str, data: object) -> YamlLocator:
-        """A locator that names each feature entry by the feature it declares."""
+        """A locator that names each entry by the feature (factor, code) it declares."""
         names: dict[Path, str] = {}
-        entries = data.get("features") if isinstance(data, Mapping) else None
-        if isinstance(entries, list):
-            for i, entry in enumerate(entries):
-                if isinstance(entry, Mapping) and entry.get("feature") is not None:
-                    names[("features", i)] = str(entry["feature"])
+        for section, key in _ENTRY_NAMES.items():
+            entries = data.get(section) if isinstance(data, Mapping) else None
+            if isinstance(entries, list):
+                for i, entry in enumerate(entries):
+                    if isinstance(entry, Mapping) and entry.get(key) is not None:
+                        names[(section, i)] = str(entry[key])
         return cls(source, names)
 
     def problem(self, path: Path, message: str, expected: str, value: object) -> Problem:
@@ -387,29 +417,48 @@ def _assumptions(ck: _Checker, data: Mapping[str, Any], path: Path) -> tuple[str
     return ()
 
 
-def _feature(
-    ck: _Checker, data: object, path: Path, sources: Mapping[str, Source]
-) -> FeatureEvidence | None:
-    fields = ck.mapping(data, path, _FEATURE_KEYS)
-    if fields is None:
-        return None
-    name = ck.text(fields, path, "feature", required=True)
-    feature = None
-    if name is not None:
-        try:
-            feature = EvidenceFeature.parse(name)
-        except ParameterError:
-            ck.add(
-                (*path, "feature"), "unknown feature", f"one of {EvidenceFeature.accepted()}", name
-            )
+R = TypeVar("R", FindingRule, FactorRule)
+
+
+@dataclass(frozen=True)
+class _Row(Generic[R]):
+    """The parts of a feature, factor or alternative entry; ``complete`` when all parsed."""
+
+    citation: Citation | None
+    reported: str | None
+    description: str | None
+    rule: R | None
+    counts: TwoByTwo | None
+    assumptions: tuple[str, ...]
+    complete: bool
+
+
+def _row(
+    ck: _Checker,
+    fields: Mapping[str, Any],
+    path: Path,
+    sources: Mapping[str, Source],
+    parse_rule: Callable[[Any], R] | None,
+    *,
+    hint: str,
+    need_counts: bool = False,
+) -> _Row[R]:
+    """Citation, texts, finding rule and counts of an entry (``parse_rule`` None: no rule)."""
     citation = _citation(ck, fields, path, sources)
     assumptions = _assumptions(ck, fields, path)
     reported = ck.text(fields, path, "reported", required=False)
     description = ck.text(fields, path, "description", required=False)
     raw_counts, raw_rule = fields.get("counts"), fields.get("positive_when")
-    counts = rule = None
+    counts: TwoByTwo | None = None
+    rule: R | None = None
     if raw_counts is None and raw_rule is None:
-        if reported is None:
+        if need_counts:
+            ck.add(
+                (*path, "counts"),
+                "missing",
+                "counts of the finding in both groups, with positive_when",
+            )
+        elif reported is None:
             ck.add(
                 (*path, "reported"),
                 "a row without counts must say what the source reports",
@@ -428,28 +477,98 @@ def _feature(
             ck.add(
                 (*path, "positive_when"),
                 "missing",
-                "the value that counts as the finding: true/false, or e.g. '< 0' for a percentage",
+                f"the value that counts as the finding: true/false, or e.g. {hint}",
             )
-        elif feature is not None:
+        elif parse_rule is not None:
             try:
-                rule = FindingRule.parse(raw_rule, feature=feature)
+                rule = parse_rule(raw_rule)
             except ParameterError as exc:
-                ck.add((*path, "positive_when"), str(exc), "true/false or e.g. '< 0'", raw_rule)
+                ck.add((*path, "positive_when"), str(exc), f"true/false or e.g. {hint}", raw_rule)
         if counts is not None and fields.get("derived") not in (None, ""):
             _check_derived(ck, fields["derived"], (*path, "derived"), counts)
-    if feature is None or citation is None or (raw_counts is not None and counts is None):
+    complete = not (
+        citation is None
+        or (raw_counts is not None and counts is None)
+        or (raw_rule is not None and rule is None)
+        or (raw_counts is None) != (rule is None)
+        or (need_counts and counts is None)
+    )
+    return _Row(citation, reported, description, rule, counts, assumptions, complete)
+
+
+_FEATURE_HINT = "'< 0' for a percentage or '< 1.54' for a ratio"
+
+
+def _feature(
+    ck: _Checker, data: object, path: Path, sources: Mapping[str, Source]
+) -> FeatureEvidence | None:
+    fields = ck.mapping(data, path, _FEATURE_KEYS)
+    if fields is None:
         return None
-    if (raw_rule is not None and rule is None) or (raw_counts is None) != (rule is None):
+    name = ck.text(fields, path, "feature", required=True)
+    feature = None
+    if name is not None:
+        try:
+            feature = EvidenceFeature.parse(name)
+        except ParameterError:
+            ck.add(
+                (*path, "feature"), "unknown feature", f"one of {EvidenceFeature.accepted()}", name
+            )
+    parse = None if feature is None else _finding_parser(feature)
+    row = _row(ck, fields, path, sources, parse, hint=_FEATURE_HINT)
+    alternatives = _alternatives(ck, fields.get("alternatives"), path, sources, parse)
+    if feature is None or not row.complete or row.citation is None or alternatives is None:
         return None
     return FeatureEvidence(
         feature,
-        description or feature.label,
-        citation,
-        reported or "",
-        rule,
-        counts,
-        assumptions,
+        row.description or feature.label,
+        row.citation,
+        row.reported or "",
+        row.rule,
+        row.counts,
+        row.assumptions,
+        tuple(
+            FeatureEvidence(
+                feature,
+                alt.description or feature.label,
+                alt.citation,
+                alt.reported or "",
+                alt.rule,
+                alt.counts,
+                alt.assumptions,
+            )
+            for alt in alternatives
+            if alt.citation is not None
+        ),
     )
+
+
+def _finding_parser(feature: EvidenceFeature) -> Callable[[Any], FindingRule]:
+    return lambda raw: FindingRule.parse(raw, feature=feature)
+
+
+def _alternatives(
+    ck: _Checker,
+    data: object,
+    path: Path,
+    sources: Mapping[str, Source],
+    parse: Callable[[Any], FindingRule] | None,
+) -> list[_Row[FindingRule]] | None:
+    """Other published cut-offs of a feature: each with counts; ``None`` if any is wrong."""
+    if data is None:
+        return []
+    apath: Path = (*path, "alternatives")
+    if not isinstance(data, list):
+        ck.add(apath, "not a list", "a list of {positive_when, counts, source, location}", data)
+        return None
+    rows: list[_Row[FindingRule]] = []
+    for i, entry in enumerate(data):
+        fields = ck.mapping(entry, (*apath, i), _ROW_KEYS)
+        if fields is not None:
+            rows.append(
+                _row(ck, fields, (*apath, i), sources, parse, hint=_FEATURE_HINT, need_counts=True)
+            )
+    return rows if len(rows) == len(data) and all(r.complete for r in rows) else None
 
 
 def _features(
@@ -474,6 +593,110 @@ def _features(
             continue
         first[row.feature] = i
         out.append(row)
+    return tuple(out)
+
+
+def _factors(
+    ck: _Checker, data: object, sources: Mapping[str, Source]
+) -> tuple[FactorEvidence, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        ck.add(("factors",), "not a list", "a list of factor entries", data)
+        return ()
+    out: list[FactorEvidence] = []
+    weighted: dict[ClinicalFactor, int] = {}
+    for i, entry in enumerate(data):
+        path: Path = ("factors", i)
+        fields = ck.mapping(entry, path, _FACTOR_KEYS)
+        if fields is None:
+            continue
+        name = ck.text(fields, path, "factor", required=True)
+        factor = None
+        if name is not None:
+            try:
+                factor = ClinicalFactor.parse(name)
+            except ParameterError:
+                ck.add(
+                    (*path, "factor"), "unknown factor", f"one of {ClinicalFactor.accepted()}", name
+                )
+        parse = None if factor is None else _factor_parser(factor)
+        row = _row(ck, fields, path, sources, parse, hint="'> 9' for months")
+        if factor is None or not row.complete or row.citation is None:
+            continue
+        if row.counts is not None and factor in weighted:
+            ck.add(
+                (*path, "counts"),
+                f"a second weighted entry of {factor.value} (first in factors[{weighted[factor]}])",
+                "counts on one entry per factor; the others say only what their source reports",
+            )
+            continue
+        if row.counts is not None:
+            weighted[factor] = i
+        description = row.description or factor.label
+        out.append(
+            FactorEvidence(
+                factor,
+                description,
+                row.citation,
+                row.reported or "",
+                row.rule,
+                row.counts,
+                row.assumptions,
+            )
+        )
+    return tuple(out)
+
+
+def _factor_parser(factor: ClinicalFactor) -> Callable[[Any], FactorRule]:
+    return lambda raw: FactorRule.parse(raw, factor=factor)
+
+
+def _recommendations(
+    ck: _Checker, data: object, sources: Mapping[str, Source]
+) -> tuple[TableRecommendation, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        ck.add(("recommendations",), "not a list", "a list of {code, text, source, location}", data)
+        return ()
+    out: list[TableRecommendation] = []
+    first: dict[str, int] = {}
+    for i, entry in enumerate(data):
+        path: Path = ("recommendations", i)
+        fields = ck.mapping(entry, path, _RECOMMENDATION_KEYS)
+        if fields is None:
+            continue
+        code = ck.text(fields, path, "code", required=True)
+        text = ck.text(fields, path, "text", required=True)
+        citation = _citation(ck, fields, path, sources)
+        raw = fields.get("features") or []
+        features: list[EvidenceFeature] = []
+        if not isinstance(raw, list):
+            ck.add((*path, "features"), "not a list", "a list of feature names", raw)
+            raw = []
+        for j, name in enumerate(raw):
+            try:
+                features.append(EvidenceFeature.parse(str(name)))
+            except ParameterError:
+                ck.add(
+                    (*path, "features", j),
+                    "unknown feature",
+                    f"one of {EvidenceFeature.accepted()}",
+                    name,
+                )
+        if code is not None and code in first:
+            ck.add(
+                (*path, "code"),
+                f"code listed twice (first in recommendations[{first[code]}])",
+                "one entry per code",
+                code,
+            )
+            continue
+        if code is None or text is None or citation is None or len(features) != len(raw):
+            continue
+        first[code] = i
+        out.append(TableRecommendation(code, text, citation, tuple(features)))
     return tuple(out)
 
 
@@ -660,8 +883,8 @@ def parse_evidence_table(
     locator
         How problems name a field (:class:`YamlLocator`, or a CSV locator of the I/O layer).
     base
-        The table that supplies the sections ``data`` leaves out (``None``: none may be left
-        out).
+        The table that supplies the sections ``data`` leaves out, when it covers the same site
+        (``None``, or a base of another site: the required sections may not be left out).
     default_name
         Name of the table when ``data`` gives none.
 
@@ -681,10 +904,6 @@ def parse_evidence_table(
     if version is not None and version != FORMAT_VERSION:
         ck.add(("version",), "unsupported version", f"version: {FORMAT_VERSION}", version)
     sources = _sources(ck, top.get("sources"))
-    inherited = [k for k in _OPTIONAL_SECTIONS if top.get(k) is None]
-    if base is None:
-        for key in inherited:
-            ck.add((key,), "missing section", f"a '{key}' section")
     parsers: dict[str, Callable[[], object]] = {
         "context": lambda: _context(ck, top["context"]),
         "prior": lambda: _prior(ck, top["prior"], sources),
@@ -692,11 +911,34 @@ def parse_evidence_table(
         "follow_up": lambda: _follow_up(ck, top["follow_up"], sources),
     }
     parsed = {k: parser() for k, parser in parsers.items() if top.get(k) is not None}
+    given_context = parsed.get("context")
+    site: Site | None = (
+        given_context[0]
+        if isinstance(given_context, tuple)
+        else (base.site if base is not None else None)
+    )
+    same_site = base is not None and (site is None or site is base.site)
+    missing = [k for k in _OPTIONAL_SECTIONS if top.get(k) is None]
+    inherited = missing if same_site else []
+    required = _OPTIONAL_SECTIONS if site in (None, Site.SPINE) else _ALWAYS_REQUIRED
+    if not same_site:
+        for key in (k for k in missing if k in required):
+            why = (
+                ""
+                if base is None or site is None
+                else f" (the base table {base.name} covers {base.site.value} lesions, "
+                f"not {site.value}, so it cannot supply it)"
+            )
+            ck.add((key,), "missing section", f"a '{key}' section{why}")
     features = _features(ck, top.get("features"), sources)
+    factors = _factors(ck, top.get("factors"), sources)
+    recommendations = _recommendations(ck, top.get("recommendations"), sources)
     name = ck.text(top, (), "name", required=False) or default_name
     title = ck.text(top, (), "title", required=False) or name
     if ck.problems:  # every section that failed to parse logged at least one problem
         raise InputValidationError(ck.problems)
+
+    source_table = base if same_site else None
 
     def pick(key: str, fallback: Any) -> Any:
         return parsed.get(key, fallback)
@@ -714,10 +956,16 @@ def parse_evidence_table(
         site=context[0],
         context=context[1],
         sources=all_sources,
-        prior=pick("prior", None if base is None else base.prior),
+        prior=pick("prior", None if source_table is None else source_table.prior),
         features=features,
-        time_course=pick("time_course", None if base is None else base.time_course),
-        follow_up=pick("follow_up", None if base is None else base.follow_up),
+        opp_time_course=pick(
+            "time_course", None if source_table is None else source_table.opp_time_course
+        ),
+        follow_up_schedule=pick(
+            "follow_up", None if source_table is None else source_table.follow_up_schedule
+        ),
         origin=origin,
         inherited=tuple(inherited) if base is not None else (),
+        factors=factors,
+        recommendations=recommendations,
     )

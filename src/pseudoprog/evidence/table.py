@@ -3,6 +3,11 @@
 An :class:`EvidenceTable` is what a data file (packaged, or a user's own) becomes after
 validation (:mod:`pseudoprog.evidence.schema`). Every number in it carries a
 :class:`~pseudoprog.evidence.citation.Citation`.
+
+The time course of osseous pseudoprogression and the follow-up protocol are sections of the
+spine table, which the spine point-of-care flow needs; a table of another site (brain
+metastases after SRS) may leave them out and list instead clinical ``factors``
+(:mod:`pseudoprog.evidence.factors`) and the ``recommendations`` its sources support.
 """
 
 from __future__ import annotations
@@ -15,12 +20,19 @@ from pseudoprog.criteria.inclusion import add_months
 from pseudoprog.domain import Site
 from pseudoprog.errors import ParameterError
 from pseudoprog.evidence.citation import Citation, Source
+from pseudoprog.evidence.factors import ClinicalFactor, FactorEvidence
 from pseudoprog.evidence.features import EvidenceFeature, FindingRule
 from pseudoprog.evidence.likelihood import TwoByTwo
 from pseudoprog.evidence.posterior import Update
 from pseudoprog.evidence.prior import PriorModel
 
-__all__ = ["EvidenceTable", "FeatureEvidence", "FollowUpSchedule", "TimeCourse"]
+__all__ = [
+    "EvidenceTable",
+    "FeatureEvidence",
+    "FollowUpSchedule",
+    "TableRecommendation",
+    "TimeCourse",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +42,10 @@ class FeatureEvidence:
     A row with ``counts`` and a ``rule`` gives a likelihood ratio; a row without counts
     (a source that reports only group medians) is descriptive: its value is shown beside the
     estimate and does not change it.
+
+    ``alternatives`` are other published cut-offs of the same measurement (each a row of the
+    same feature with its own counts and source). They are validated and shown, never
+    weighted: one measurement enters the estimate once, through this row.
     """
 
     feature: EvidenceFeature
@@ -39,12 +55,19 @@ class FeatureEvidence:
     rule: FindingRule | None = None
     counts: TwoByTwo | None = None
     assumptions: tuple[str, ...] = ()
+    alternatives: tuple[FeatureEvidence, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.rule is None) != (self.counts is None):
             raise ParameterError(
                 f"{self.feature.value}: give both a finding rule and counts, or neither"
             )
+        for other in self.alternatives:
+            if other.feature is not self.feature or other.alternatives:
+                raise ParameterError(
+                    f"{self.feature.value}: an alternative cut-off must be a row of the same "
+                    "feature without alternatives of its own"
+                )
 
     @property
     def quantitative(self) -> bool:
@@ -58,7 +81,7 @@ class FeatureEvidence:
         return Update(self.feature.value, self.counts, self.rule.applies(value))
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "feature": self.feature.value,
             "description": self.description,
             "positive_when": None if self.rule is None else self.rule.code,
@@ -68,6 +91,9 @@ class FeatureEvidence:
             "citation": self.citation.to_dict(),
             "assumptions": list(self.assumptions),
         }
+        if self.alternatives:
+            out["alternatives"] = [a.to_dict() for a in self.alternatives]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +162,40 @@ class FollowUpSchedule:
 
 
 @dataclass(frozen=True, slots=True)
+class TableRecommendation:
+    """What a table's sources support doing about an enlarging lesion, with the source.
+
+    ``code`` names the action (``perfusion_mri``, ``biopsy_when_tests_disagree``); ``features``
+    are the evidence kinds the action would supply (empty when it supplies none).
+    """
+
+    code: str
+    text: str
+    citation: Citation
+    features: tuple[EvidenceFeature, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.text} [{self.citation.short}]"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "text": self.text,
+            "features": [f.value for f in self.features],
+            "source": self.citation.short,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class EvidenceTable:
     """A validated evidence table.
 
     ``origin`` says where it was read from (``packaged:spine_ssrs.yaml`` or a path);
     ``inherited`` lists sections a user table left out and that come from the packaged table.
+
+    ``opp_time_course`` and ``follow_up_schedule`` are ``None`` in a table without them (a
+    table of another site than the spine); :attr:`time_course` and :attr:`follow_up` return
+    them and raise when they are absent.
     """
 
     name: str
@@ -150,19 +205,64 @@ class EvidenceTable:
     sources: Mapping[str, Source]
     prior: PriorModel
     features: tuple[FeatureEvidence, ...]
-    time_course: TimeCourse
-    follow_up: FollowUpSchedule
+    opp_time_course: TimeCourse | None
+    follow_up_schedule: FollowUpSchedule | None
     origin: str
     inherited: tuple[str, ...] = ()
+    factors: tuple[FactorEvidence, ...] = ()
+    recommendations: tuple[TableRecommendation, ...] = ()
 
     def __post_init__(self) -> None:
         seen = [f.feature for f in self.features]
         if len(seen) != len(set(seen)):
             raise ParameterError("each feature may appear once in an evidence table")
+        weighted = [f.factor for f in self.factors if f.weighted]
+        if len(weighted) != len(set(weighted)):
+            raise ParameterError("each factor may have at most one weighted entry")
+
+    @property
+    def time_course(self) -> TimeCourse:
+        """The published time course of osseous pseudoprogression (spine tables).
+
+        Raises
+        ------
+        ParameterError
+            If the table has none (e.g. the brain table).
+        """
+        if self.opp_time_course is None:
+            raise ParameterError(
+                f"evidence table {self.name} ({self.site.value}) has no time course of osseous "
+                "pseudoprogression; the spine point-of-care assessment needs a spine table"
+            )
+        return self.opp_time_course
+
+    @property
+    def follow_up(self) -> FollowUpSchedule:
+        """The follow-up protocol of the source (spine tables).
+
+        Raises
+        ------
+        ParameterError
+            If the table has none (e.g. the brain table).
+        """
+        if self.follow_up_schedule is None:
+            raise ParameterError(
+                f"evidence table {self.name} ({self.site.value}) has no follow-up protocol; "
+                "the spine point-of-care assessment needs a spine table"
+            )
+        return self.follow_up_schedule
 
     def feature(self, feature: EvidenceFeature) -> FeatureEvidence | None:
         """The row of ``feature`` (``None`` when the table has none)."""
         return next((f for f in self.features if f.feature is feature), None)
+
+    def factor_entries(self, factor: ClinicalFactor) -> tuple[FactorEvidence, ...]:
+        """Every entry of ``factor``, weighted or not, in table order."""
+        return tuple(f for f in self.factors if f.factor is factor)
+
+    def weighted_factor(self, factor: ClinicalFactor) -> FactorEvidence | None:
+        """The entry of ``factor`` that gives a likelihood ratio (``None``: none does)."""
+        return next((f for f in self.factors if f.factor is factor and f.weighted), None)
 
     def with_prior(self, prior: PriorModel) -> EvidenceTable:
         """The same table with another prior (e.g. recounted leaving one lesion out)."""
@@ -174,15 +274,17 @@ class EvidenceTable:
             self.sources,
             prior,
             self.features,
-            self.time_course,
-            self.follow_up,
+            self.opp_time_course,
+            self.follow_up_schedule,
             self.origin,
             self.inherited,
+            self.factors,
+            self.recommendations,
         )
 
     def to_dict(self) -> dict[str, object]:
         """Description of the table for result documents (not the full rows)."""
-        return {
+        out: dict[str, object] = {
             "name": self.name,
             "title": self.title,
             "origin": self.origin,
@@ -194,6 +296,13 @@ class EvidenceTable:
             },
             "prior": self.prior.to_dict(),
             "features": [f.to_dict() for f in self.features],
-            "time_course": self.time_course.to_dict(),
-            "follow_up": self.follow_up.to_dict(),
+            "time_course": None if self.opp_time_course is None else self.opp_time_course.to_dict(),
+            "follow_up": (
+                None if self.follow_up_schedule is None else self.follow_up_schedule.to_dict()
+            ),
         }
+        if self.factors:
+            out["factors"] = [f.to_dict() for f in self.factors]
+        if self.recommendations:
+            out["recommendations"] = [r.to_dict() for r in self.recommendations]
+        return out

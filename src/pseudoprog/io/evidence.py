@@ -3,6 +3,7 @@
 :func:`load_evidence` reads the ``evidence`` input table (``lesion_id, date, kind, value``;
 optional ``note``) and checks every row against the lesions: unknown lesions, unknown
 kinds, values that do not fit their kind (true/false for ``growth_within_80pct_isodose``, a
+positive number for the ratios ``dsc_rcbv_ratio`` and ``amino_acid_pet_tbr_mean``, a
 percentage of at least -100 for the others), dates before the lesion's treatment, and two
 different values for the same lesion, kind and date.
 
@@ -95,9 +96,12 @@ def parse_evidence(
     ids = table.parse_text("lesion_id", log, required=True)
     dates = table.parse_dates("date", log, required=True)
     kinds = table.parse_enum("kind", EvidenceFeature, log, required=True)
-    numbers_log, bools_log = ProblemLog(), ProblemLog()
+    numbers_log, bools_log, ratios_log = ProblemLog(), ProblemLog(), ProblemLog()
     numbers = table.parse_numbers(
         "value", numbers_log, required=True, unit="percent", minimum=-100.0
+    )
+    ratios = table.parse_numbers(
+        "value", ratios_log, required=True, minimum=0.0, strict_minimum=True
     )
     bools = table.parse_bools("value", bools_log)
     raw_values = table.parse_text("value", ProblemLog(), required=False)
@@ -108,7 +112,11 @@ def parse_evidence(
     percent_rows = {
         i + 2 for i, k in enumerate(kinds) if k is not None and k.value_kind is ValueKind.PERCENT
     }
+    ratio_rows = {
+        i + 2 for i, k in enumerate(kinds) if k is not None and k.value_kind is ValueKind.RATIO
+    }
     log.extend(p for p in numbers_log.problems if p.row in percent_rows)
+    log.extend(p for p in ratios_log.problems if p.row in ratio_rows)
     log.extend(p for p in bools_log.problems if p.row in boolean_rows)
     for row in sorted(boolean_rows):
         if raw_values[row - 2] == "":
@@ -157,6 +165,8 @@ def parse_evidence(
         value: float | bool | None
         if kind.value_kind is ValueKind.BOOLEAN:
             value = bools[i]
+        elif kind.value_kind is ValueKind.RATIO:
+            value = float(ratios[i]) if np.isfinite(ratios[i]) and ratios[i] > 0 else None
         else:
             value = float(numbers[i]) if np.isfinite(numbers[i]) and numbers[i] >= -100 else None
         if value is None:
