@@ -105,7 +105,7 @@ from pseudoprog.criteria.patient_result import (
     Pending,
     TimepointResult,
 )
-from pseudoprog.criteria.recist import _EPS, RecistParameters, RecistRule, _size
+from pseudoprog.criteria.recist import TOLERANCE, RecistParameters, RecistRule, counted_size
 from pseudoprog.criteria.recist import assess as recist_assess
 from pseudoprog.criteria.result import Reason
 from pseudoprog.criteria.timepoints import Timepoint, build_timepoints
@@ -316,7 +316,9 @@ def new_lesion_categories(
                 else params.recist.measurable_min_mm
             )
             organ = lesion.organ_group
-            measurable = observation.size_mm is not None and observation.size_mm >= minimum - _EPS
+            measurable = (
+                observation.size_mm is not None and observation.size_mm >= minimum - TOLERANCE
+            )
             if (
                 measurable
                 and len(targets) < params.max_new_targets
@@ -350,8 +352,8 @@ def _new_sums(
         before = then.get(lesion_id)
         if before is not None and before.status is LesionStatus.EQUIVOCAL:
             continue
-        size_now = _size(now.get(lesion_id), params)
-        size_then = _size(before, params)
+        size_now = counted_size(now.get(lesion_id), params)
+        size_then = counted_size(before, params)
         if size_now is None or size_then is None:
             continue
         common.append(lesion_id)
@@ -362,7 +364,7 @@ def _new_sums(
 
 def _complete(point: Timepoint, params: RecistParameters) -> bool:
     """Whether every target was measured at an assessment."""
-    return all(_size(o, params) is not None for o in point.targets.values())
+    return all(counted_size(o, params) is not None for o in point.targets.values())
 
 
 def _since(ctx: _Context, start: int, low: int, value: float) -> str:
@@ -430,12 +432,14 @@ def _check(ctx: _Context, index: int, start: int) -> _Check:
             low_index, low_sum = min(refs, key=lambda ref: ref[1])
             rise = now_sum - low_sum
             threshold = params.icpd_target_increase_mm
-            missing = sorted(k for k, o in point.targets.items() if _size(o, params.recist) is None)
+            missing = sorted(
+                k for k, o in point.targets.items() if counted_size(o, params.recist) is None
+            )
             over = ""
             if missing:
                 over = f" ({_names(missing)} not assessed; the others alone)"
             from_low = _since(ctx, start, low_index, low_sum)
-            if rise >= threshold - _EPS:
+            if rise >= threshold - TOLERANCE:
                 findings.append(
                     Reason(
                         IRecistRule.ICPD_TARGET,
@@ -526,13 +530,13 @@ def _check(ctx: _Context, index: int, start: int) -> _Check:
         nlt_now, nlt_then, nlt_common = _new_sums(
             point.new, ctx.points[k].new, ctx.categories.targets, params.recist
         )
-        if nlt_common and (best_rise is None or nlt_now - nlt_then > best_rise[0] + _EPS):
+        if nlt_common and (best_rise is None or nlt_now - nlt_then > best_rise[0] + TOLERANCE):
             best_rise = (nlt_now - nlt_then, k, nlt_now, nlt_common)
     if best_rise is not None:
         rise, k, nlt_now, nlt_common = best_rise
         threshold = params.icpd_new_target_increase_mm
         from_low = _since(ctx, start, k, nlt_now - rise)
-        if rise >= threshold - _EPS:
+        if rise >= threshold - TOLERANCE:
             findings.append(
                 Reason(
                     IRecistRule.ICPD_NEW_LESION_TARGET,
@@ -561,7 +565,7 @@ def _check(ctx: _Context, index: int, start: int) -> _Check:
         if (
             sizes_before
             and observation.size_mm is not None
-            and observation.size_mm > min(sizes_before) + _EPS
+            and observation.size_mm > min(sizes_before) + TOLERANCE
         ):
             grown.append(f"{lesion_id} {min(sizes_before):.1f} → {observation.size_mm:.1f} mm")
     if grown:
@@ -841,7 +845,7 @@ def _new_lesion_reason(ctx: _Context, point: Timepoint) -> Reason | None:
     nlnt = [k for k in seen if not ctx.categories.is_target(k)]
     parts = []
     if nlt:
-        sizes = [(k, _size(point.new[k], ctx.params.recist)) for k in nlt]
+        sizes = [(k, counted_size(point.new[k], ctx.params.recist)) for k in nlt]
         measured = [(k, s) for k, s in sizes if s is not None]
         shown = ", ".join(f"{k} {_mm(s)}" for k, s in measured)
         total = sum(s for _, s in measured)

@@ -40,7 +40,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
@@ -64,12 +64,15 @@ from pseudoprog.errors import ParameterError
 from pseudoprog.patient import LesionStatus, Observation, PatientRecord, TrackedLesion
 
 __all__ = [
+    "TOLERANCE",
     "NonTargetState",
+    "ProgressionRule",
     "RecistParameters",
     "RecistRule",
     "TargetState",
     "assess",
     "baseline_problems",
+    "counted_size",
     "non_target_state",
     "overall_response",
     "target_state",
@@ -77,7 +80,7 @@ __all__ = [
 
 R = OverallResponse
 #: Tolerance for comparing sums and percentages, so that exactly 30% counts as 30%.
-_EPS = 1e-9
+TOLERANCE = 1e-9
 
 
 class RecistRule(StrEnum):
@@ -208,12 +211,13 @@ def _from_mapping(cls: Any, values: Mapping[str, Any]) -> Any:
 
 
 def baseline_problems(
-    record: PatientRecord, params: RecistParameters
+    record: PatientRecord, params: RecistParameters, *, criteria: str = "RECIST 1.1"
 ) -> list[tuple[TrackedLesion | None, str, str]]:
     """Problems of a patient's baseline: ``(lesion or None, what is wrong, the fix)``.
 
     Too many targets (in all or in one organ), a target below the measurable size at baseline
-    (a node: its short axis), a target with no baseline measurement.
+    (a node: its short axis), a target with no baseline measurement. ``criteria`` names the
+    criteria in the messages (criteria built on RECIST 1.1 reuse these checks).
     """
     problems: list[tuple[TrackedLesion | None, str, str]] = []
     targets = [lesion for lesion in record.lesions if lesion.role.value == "target"]
@@ -223,7 +227,7 @@ def baseline_problems(
             (
                 None,
                 f"patient {record.patient_id} has {len(targets)} target lesions ({names}); "
-                f"RECIST 1.1 allows at most {params.max_targets}",
+                f"{criteria} allows at most {params.max_targets}",
                 f"at most {params.max_targets} lesions with role 'target'; "
                 "make the others 'non_target'",
             )
@@ -238,7 +242,7 @@ def baseline_problems(
                 (
                     None,
                     f"patient {record.patient_id} has {len(members)} target lesions in organ "
-                    f"{organ} ({names}); RECIST 1.1 allows at most "
+                    f"{organ} ({names}); {criteria} allows at most "
                     f"{params.max_targets_per_organ} per organ (all lymph nodes are one organ)",
                     f"at most {params.max_targets_per_organ} targets per organ; "
                     "make the others 'non_target'",
@@ -251,7 +255,7 @@ def baseline_problems(
         size = base.size_mm
         minimum = params.node_target_min_mm if target.lymph_node else params.measurable_min_mm
         what = "short axis" if target.lymph_node else "longest diameter"
-        if size is None or size < minimum - _EPS:
+        if size is None or size < minimum - TOLERANCE:
             got = "no size" if size is None else f"{size:g} mm"
             problems.append(
                 (
@@ -280,7 +284,9 @@ class TargetState:
     """Whether every target was measured (only complete sums can become the nadir)."""
 
 
-def _size(observation: Observation | None, params: RecistParameters) -> float | None:
+def counted_size(observation: Observation | None, params: RecistParameters) -> float | None:
+    """A target's size as summed: its diameter, 0 when absent, the default when too small
+    to measure; ``None`` when it was not assessed."""
     if observation is None:
         return None
     if observation.size_mm is not None:
@@ -308,10 +314,16 @@ def reaches_pd(total: float, nadir: float, params: RecistParameters) -> bool:
     """Whether a sum is at least ``pd_increase_pct`` and ``pd_min_increase_mm`` above nadir."""
     rise = total - nadir
     return (
-        rise >= params.pd_min_increase_mm - _EPS
-        and rise >= nadir * params.pd_increase_pct / 100.0 - _EPS
+        rise >= params.pd_min_increase_mm - TOLERANCE
+        and rise >= nadir * params.pd_increase_pct / 100.0 - TOLERANCE
         and rise > 0
     )
+
+
+#: A target progression rule other than RECIST 1.1's, for criteria built on :func:`target_state`
+#: (RANO-BM): ``(measured sizes by lesion, their sum, the nadir sum) -> (progression?, the rule
+#: with its numbers in words)``.
+ProgressionRule = Callable[[Mapping[str, float], float, float], tuple[bool, str]]
 
 
 def target_state(
@@ -321,9 +333,14 @@ def target_state(
     baseline_sum: float,
     nadir: float,
     params: RecistParameters,
+    progression: ProgressionRule | None = None,
 ) -> TargetState:
-    """The target response at one assessment (RECIST 1.1, section 4.3.1)."""
-    sizes = {k: _size(o, params) for k, o in observations.items()}
+    """The target response at one assessment (RECIST 1.1, section 4.3.1).
+
+    ``progression`` replaces RECIST 1.1's progression test (:func:`reaches_pd`) and its words;
+    the other rules stay.
+    """
+    sizes = {k: counted_size(o, params) for k, o in observations.items()}
     measured = {k: v for k, v in sizes.items() if v is not None}
     missing = sorted(k for k, v in sizes.items() if v is None)
     total = sum(measured.values())
@@ -337,8 +354,11 @@ def target_state(
         f"PD needs ≥ {params.pd_increase_pct:g}% and ≥ {params.pd_min_increase_mm:g} mm "
         "above the nadir"
     )
+    reached = reaches_pd(total, nadir, params)
+    if progression is not None:
+        reached, pd_rule = progression(measured, total, nadir)
     if missing:
-        if reaches_pd(total, nadir, params):
+        if reached:
             reason = Reason(
                 RecistRule.TARGET_PD_PARTIAL,
                 f"Target PD although {', '.join(missing)} not assessed: the measured targets "
@@ -352,30 +372,37 @@ def target_state(
             f"({_mm(total)}) do not reach PD on their own",
         )
         return TargetState(R.NE, None, None, None, reason, False)
-    if reaches_pd(total, nadir, params):
+    if reached:
         reason = Reason(RecistRule.TARGET_PD, f"Target PD: {numbers} ({pd_rule})")
         return TargetState(R.PD, total, from_base, from_nadir, reason, True)
     nodes_normal = all(
-        measured[k] < params.node_normal_max_mm - _EPS for k in measured if lesions[k].lymph_node
+        measured[k] < params.node_normal_max_mm - TOLERANCE
+        for k in measured
+        if lesions[k].lymph_node
     )
-    others_gone = all(measured[k] <= _EPS for k in measured if not lesions[k].lymph_node)
+    others_gone = all(measured[k] <= TOLERANCE for k in measured if not lesions[k].lymph_node)
     if nodes_normal and others_gone:
         text = "every non-nodal target has disappeared"
         if any(lesions[k].lymph_node for k in measured):
             text += f" and every nodal target is below {params.node_normal_max_mm:g} mm"
         reason = Reason(RecistRule.TARGET_CR, f"Target CR: {text} ({numbers})")
         return TargetState(R.CR, total, from_base, from_nadir, reason, True)
-    if from_base is not None and from_base <= -params.pr_decrease_pct + _EPS:
+    if from_base is not None and from_base <= -params.pr_decrease_pct + TOLERANCE:
         reason = Reason(
             RecistRule.TARGET_PR,
             f"Target PR: {numbers} (PR needs ≥ {params.pr_decrease_pct:g}% below baseline)",
         )
         return TargetState(R.PR, total, from_base, from_nadir, reason, True)
-    reason = Reason(
-        RecistRule.TARGET_SD,
+    text = (
         f"Target SD: {numbers}; neither ≥ {params.pr_decrease_pct:g}% below baseline nor "
-        f"≥ {params.pd_increase_pct:g}% and ≥ {params.pd_min_increase_mm:g} mm above the nadir",
+        f"≥ {params.pd_increase_pct:g}% and ≥ {params.pd_min_increase_mm:g} mm above the nadir"
     )
+    if progression is not None:
+        text = (
+            f"Target SD: {numbers}; not ≥ {params.pr_decrease_pct:g}% below baseline, and not "
+            f"PD ({pd_rule})"
+        )
+    reason = Reason(RecistRule.TARGET_SD, text)
     return TargetState(R.SD, total, from_base, from_nadir, reason, True)
 
 
@@ -507,7 +534,7 @@ def assess(
     )
     warnings = _baseline_warnings(record, baseline)
     lesions = {lesion.lesion_id: lesion for lesion in record.lesions}
-    base_sizes = {k: _size(o, params) or 0.0 for k, o in baseline.targets.items()}
+    base_sizes = {k: counted_size(o, params) or 0.0 for k, o in baseline.targets.items()}
     baseline_sum = sum(base_sizes.values()) if baseline.targets else None
     nadir = baseline_sum
     results: list[TimepointResult] = []
