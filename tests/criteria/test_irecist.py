@@ -27,15 +27,15 @@ from pseudoprog.criteria.timepoints import build_timepoints
 from pseudoprog.errors import ParameterError
 from pseudoprog.io.patients import load_patients
 from pseudoprog.patient import PatientRecord
-from tests.criteria.irecist_records import (
+from tests.criteria.patients import (
     START,
     codes,
     iso,
     on,
-    patient,
     shifted,
     with_lesion,
 )
+from tests.criteria.patients import record as patient
 
 ROOT = Path(__file__).parents[2]
 DOC = ROOT / "docs" / "criteria-irecist.md"

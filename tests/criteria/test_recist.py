@@ -15,7 +15,7 @@ from pseudoprog.criteria import recist
 from pseudoprog.criteria.codes import OverallResponse as R
 from pseudoprog.criteria.recist import RecistParameters, overall_response
 from pseudoprog.errors import ParameterError
-from tests.criteria.patients import START, day, record
+from tests.criteria.patients import day, record, shifted
 
 
 def responses(result) -> list[str]:
@@ -400,11 +400,9 @@ def test_adding_a_new_lesion_never_improves_a_response(history, data) -> None:
 @settings(max_examples=100, deadline=None)
 @given(histories(), st.integers(-20000, 20000))
 def test_shifting_all_dates_changes_nothing(history, shift) -> None:
-    from datetime import timedelta
-
     tgt, non_tgt, _ = history
     a = recist.assess(record(tgt, non_tgt)).to_dict()
-    b = recist.assess(record(tgt, non_tgt, start=START + timedelta(days=shift))).to_dict()
+    b = recist.assess(shifted(record(tgt, non_tgt), shift)).to_dict()
 
     def strip(doc):
         return [
