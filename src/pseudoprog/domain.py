@@ -34,6 +34,7 @@ from typing import Self
 from pseudoprog.errors import ParameterError
 
 __all__ = [
+    "ClinicalStatus",
     "CodedEnum",
     "Event",
     "EventKind",
@@ -226,10 +227,17 @@ class EventKind(CodedEnum):
     FRACTURE = "fracture"
     NEW_BONE_LESIONS = "new_bone_lesions"
     """A bone scan; the event's ``value`` counts the new lesions compared with baseline."""
+    CORTICOSTEROIDS = "corticosteroids"
+    """The corticosteroid dose from this date on; ``value``: dexamethasone mg/day (0: none)."""
+    CLINICAL_STATUS = "clinical_status"
+    """The patient's clinical status from this date on; ``detail``: a :class:`ClinicalStatus`."""
 
     @classmethod
     def _aliases(cls) -> Mapping[str, str]:
         return {
+            "steroids": "corticosteroids",
+            "corticosteroid": "corticosteroids",
+            "dexamethasone": "corticosteroids",
             "systemic therapy change": "systemic_therapy_change",
             "chemotherapy change": "systemic_therapy_change",
             "cement": "hardware",
@@ -240,6 +248,33 @@ class EventKind(CodedEnum):
             "new bone lesions": "new_bone_lesions",
             "bone scan new lesions": "new_bone_lesions",
         }
+
+
+class ClinicalStatus(CodedEnum):
+    """Clinical status of a patient (``detail`` of a ``clinical_status`` event; RANO-BM).
+
+    ``worse`` means a clinical deterioration not attributable to causes other than the tumour
+    (comorbid events, treatment side effects, a steroid taper).
+    """
+
+    IMPROVED = "improved"
+    STABLE = "stable"
+    WORSE = "worse"
+
+    @classmethod
+    def _aliases(cls) -> Mapping[str, str]:
+        return {
+            "better": "improved",
+            "unchanged": "stable",
+            "worsened": "worse",
+            "worsening": "worse",
+            "deteriorated": "worse",
+            "deterioration": "worse",
+        }
+
+    @classmethod
+    def _described_as(cls) -> tuple[str | None, str]:
+        return None, "clinical status"
 
 
 class Site(CodedEnum):

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pseudoprog.domain import (
+    ClinicalStatus,
     Event,
     EventKind,
     Lesion,
@@ -28,6 +29,7 @@ from pseudoprog.domain import (
     Site,
     SpinalRegion,
     Treatment,
+    normalize_token,
 )
 from pseudoprog.errors import InputValidationError, ParameterError, Problem
 from pseudoprog.io.histories import LesionHistories
@@ -310,7 +312,8 @@ def _check_baselines(lesions: _Lesions, parsed: dict[str, Any] | None, log: Prob
 def _parse_event_values(
     table: RawTable, kinds: npt.NDArray[Any], log: ProblemLog
 ) -> npt.NDArray[np.float64]:
-    """The optional ``value`` column: any number; a count of new lesions for a bone scan."""
+    """The optional ``value`` column: any number; a count of new lesions for a bone scan, a
+    dose of at least 0 (dexamethasone mg/day) for corticosteroids."""
     values = table.parse_numbers("value", log, required=False)
     scans = np.asarray(kinds == EventKind.NEW_BONE_LESIONS, dtype=bool)
     expected = (
@@ -326,7 +329,45 @@ def _parse_event_values(
     )
     bad = scans & np.isfinite(values) & ((values < 0) | (values != np.round(values)))
     table.report(log, bad, "value", "not a count of new bone lesions", expected)
+    doses = np.asarray(kinds == EventKind.CORTICOSTEROIDS, dtype=bool)
+    expected = "the corticosteroid dose from this date on in dexamethasone mg/day, 0 for none"
+    table.report(
+        log,
+        doses & table.empty("value"),
+        "value",
+        f"no dose for an event of kind {EventKind.CORTICOSTEROIDS.value}",
+        expected,
+    )
+    table.report(
+        log, doses & np.isfinite(values) & (values < 0), "value", "a negative dose", expected
+    )
     return values
+
+
+def _parse_event_details(
+    table: RawTable, kinds: npt.NDArray[Any], details: npt.NDArray[Any], log: ProblemLog
+) -> npt.NDArray[Any]:
+    """The ``detail`` column; for a clinical status, its code (``improved``, ``stable``, ...)."""
+    status = np.asarray(kinds == EventKind.CLINICAL_STATUS, dtype=bool)
+    if not status.any():
+        return details
+    lookup = ClinicalStatus.lookup()
+    parsed = np.array([lookup.get(normalize_token(str(d))) for d in details], dtype=object)
+    expected = f"the clinical status: one of {ClinicalStatus.accepted()}"
+    empty = table.empty("detail")
+    table.report(
+        log,
+        status & empty,
+        "detail",
+        f"no clinical status for an event of kind {EventKind.CLINICAL_STATUS.value}",
+        expected,
+    )
+    unknown = np.array([p is None for p in parsed], dtype=bool)
+    table.report(log, status & ~empty & unknown, "detail", "unknown clinical status", expected)
+    out = details.copy()
+    for i in np.flatnonzero(status & ~unknown).tolist():
+        out[i] = parsed[i].value
+    return out
 
 
 def _parse_events(table: RawTable, lesions: _Lesions | None, log: ProblemLog) -> list[Event] | None:
@@ -337,7 +378,9 @@ def _parse_events(table: RawTable, lesions: _Lesions | None, log: ProblemLog) ->
     dates = table.parse_dates("date", log, required=True)
     kinds = table.parse_enum("kind", EventKind, log, required=True)
     lesion_ids = table.parse_text("lesion_id", log, required=False)
-    details = table.parse_text("detail", log, required=False)
+    details = _parse_event_details(
+        table, kinds, table.parse_text("detail", log, required=False), log
+    )
     values = _parse_event_values(table, kinds, log)
     if lesions is None:
         return None
