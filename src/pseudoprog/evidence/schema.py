@@ -864,6 +864,15 @@ def _context(ck: _Checker, data: object) -> tuple[Site, str] | None:
         return None
 
 
+def _supplies(base: EvidenceTable, key: str) -> bool:
+    """Whether ``base`` has the section ``key`` (a brain table has no time course)."""
+    if key == "time_course":
+        return base.opp_time_course is not None
+    if key == "follow_up":
+        return base.follow_up_schedule is not None
+    return True
+
+
 def parse_evidence_table(
     data: object,
     *,
@@ -919,7 +928,7 @@ def parse_evidence_table(
     )
     same_site = base is not None and (site is None or site is base.site)
     missing = [k for k in _OPTIONAL_SECTIONS if top.get(k) is None]
-    inherited = missing if same_site else []
+    inherited = [k for k in missing if base is not None and _supplies(base, k)] if same_site else []
     required = _OPTIONAL_SECTIONS if site in (None, Site.SPINE) else _ALWAYS_REQUIRED
     if not same_site:
         for key in (k for k in missing if k in required):
