@@ -42,6 +42,7 @@ __all__ = [
     "Lesion",
     "LesionHistory",
     "Measurement",
+    "PathologyResult",
     "ResponseCategory",
     "Sequence",
     "Sex",
@@ -50,6 +51,7 @@ __all__ = [
     "SpinalRegion",
     "Treatment",
     "normalize_token",
+    "pathology_evidence",
 ]
 
 _STRIP = re.compile(r"[\s_\-./]+")
@@ -174,13 +176,21 @@ _SEQUENCE_ALIASES = {
 
 
 class ResponseCategory(CodedEnum):
-    """Response of a treated lesion (Amini et al. 2016, Image Review and Analysis)."""
+    """Response of a treated lesion (Amini et al. 2016, Image Review and Analysis).
+
+    ``SUSPECTED_PD`` and ``TREATMENT_EFFECT`` belong to the lesion-level view of a brain
+    metastasis treated with stereotactic radiosurgery (``srs-brain``): growth by the RANO-BM
+    lesion rule while treatment effect is still possible, and its resolution as treatment
+    effect (radiation necrosis or pseudoprogression) rather than progression.
+    """
 
     PR = "PR"
     SD = "SD"
     PD = "PD"
     OPP = "OPP"
     INDETERMINATE = "INDETERMINATE"
+    SUSPECTED_PROGRESSION = "SUSPECTED_PD"
+    TREATMENT_EFFECT = "TREATMENT_EFFECT"
 
     @property
     def meaning(self) -> str:
@@ -188,8 +198,9 @@ class ResponseCategory(CodedEnum):
 
     @property
     def is_enlarging(self) -> bool:
-        """Whether the category belongs to a lesion that grew by at least the error."""
-        return self in (ResponseCategory.PD, ResponseCategory.OPP, ResponseCategory.INDETERMINATE)
+        """Whether the category belongs to a lesion that grew by at least the error (Amini
+        2016) or by the lesion rule (``srs-brain``)."""
+        return self in _ENLARGING
 
     @classmethod
     def _aliases(cls) -> Mapping[str, str]:
@@ -202,7 +213,24 @@ _CATEGORY_MEANINGS = {
     ResponseCategory.PD: "progressive disease",
     ResponseCategory.OPP: "osseous pseudoprogression",
     ResponseCategory.INDETERMINATE: "indeterminate, awaiting follow-up",
+    ResponseCategory.SUSPECTED_PROGRESSION: (
+        "suspected progression, treatment effect still possible: awaiting the next MRI, "
+        "advanced imaging or pathology"
+    ),
+    ResponseCategory.TREATMENT_EFFECT: (
+        "treatment effect (radiation necrosis or pseudoprogression), not progression"
+    ),
 }
+
+_ENLARGING = frozenset(
+    {
+        ResponseCategory.PD,
+        ResponseCategory.OPP,
+        ResponseCategory.INDETERMINATE,
+        ResponseCategory.SUSPECTED_PROGRESSION,
+        ResponseCategory.TREATMENT_EFFECT,
+    }
+)
 
 _CATEGORY_ALIASES = {
     "partial response": "PR",
@@ -214,6 +242,11 @@ _CATEGORY_ALIASES = {
     "osseous pseudoprogression": "OPP",
     "PsP": "OPP",
     "indeterminate": "INDETERMINATE",
+    "suspected progressive disease": "SUSPECTED_PD",
+    "radiation necrosis": "TREATMENT_EFFECT",
+    "radionecrosis": "TREATMENT_EFFECT",
+    "radiation effect": "TREATMENT_EFFECT",
+    "treatment related changes": "TREATMENT_EFFECT",
 }
 
 
@@ -227,6 +260,10 @@ class EventKind(CodedEnum):
     FRACTURE = "fracture"
     NEW_BONE_LESIONS = "new_bone_lesions"
     """A bone scan; the event's ``value`` counts the new lesions compared with baseline."""
+    SURGERY = "surgery"
+    """Resection of the lesion (tie it to the lesion with ``lesion_id``)."""
+    REIRRADIATION = "reirradiation"
+    """Radiation again to the lesion: repeat SRS, or whole-brain radiotherapy."""
     CORTICOSTEROIDS = "corticosteroids"
     """The corticosteroid dose from this date on; ``value``: dexamethasone mg/day (0: none)."""
     CLINICAL_STATUS = "clinical_status"
@@ -247,6 +284,12 @@ class EventKind(CodedEnum):
             "kyphoplasty": "hardware",
             "new bone lesions": "new_bone_lesions",
             "bone scan new lesions": "new_bone_lesions",
+            "resection": "surgery",
+            "craniotomy": "surgery",
+            "repeat srs": "reirradiation",
+            "salvage srs": "reirradiation",
+            "wbrt": "reirradiation",
+            "whole brain radiotherapy": "reirradiation",
         }
 
 
@@ -478,14 +521,76 @@ class Event:
     value: float | None = None
 
 
+class PathologyResult(CodedEnum):
+    """Histopathology of a resected or biopsied lesion (``pathology`` evidence).
+
+    ``mixed`` (viable tumour beside necrosis) counts as viable tumour: the seed case of
+    Ruzevick et al. (Neurosurg Rev 2014;37:193-201, Fig. 1) is radiation necrosis "without
+    evidence of any viable tumor".
+    """
+
+    NECROSIS = "necrosis"
+    TUMOUR = "tumour"
+    MIXED = "mixed"
+
+    @property
+    def viable_tumour(self) -> bool:
+        """Whether viable tumour was seen (``tumour`` or ``mixed``)."""
+        return self is not PathologyResult.NECROSIS
+
+    @classmethod
+    def _aliases(cls) -> Mapping[str, str]:
+        return {
+            "radiation necrosis": "necrosis",
+            "necrosis only": "necrosis",
+            "treatment effect": "necrosis",
+            "tumor": "tumour",
+            "viable tumour": "tumour",
+            "viable tumor": "tumour",
+            "recurrence": "tumour",
+            "tumour recurrence": "tumour",
+            "tumor recurrence": "tumour",
+            "mixed tumour and necrosis": "mixed",
+            "mixed tumor and necrosis": "mixed",
+            "tumour and necrosis": "mixed",
+            "tumor and necrosis": "mixed",
+        }
+
+    @classmethod
+    def _described_as(cls) -> tuple[str | None, str]:
+        return None, "pathology result"
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """A finding that bears on pseudoprogression versus progression (``evidence`` table)."""
+    """A finding that bears on pseudoprogression versus progression (``evidence`` table).
+
+    ``value`` is a number or yes/no. For ``pathology`` it is whether viable tumour was seen,
+    and ``detail`` is the result as reported, a :class:`PathologyResult` code (build it with
+    :func:`pathology_evidence`).
+    """
 
     lesion_id: str
     date: date
     kind: str
     value: float | bool
+    detail: str | None = None
+
+
+def pathology_evidence(lesion_id: str, day: date, result: PathologyResult | str) -> Evidence:
+    """The ``pathology`` evidence of a lesion: ``necrosis``, ``tumour`` or ``mixed``.
+
+    >>> found = pathology_evidence("1-L1", date(2011, 10, 20), "radiation necrosis")
+    >>> found.kind, found.value, found.detail
+    ('pathology', False, 'necrosis')
+
+    Raises
+    ------
+    ParameterError
+        If ``result`` is not a pathology result.
+    """
+    found = PathologyResult.parse(result)
+    return Evidence(lesion_id, day, "pathology", found.viable_tumour, found.value)
 
 
 _EMPTY: Mapping[Sequence, SizeSeries] = MappingProxyType({})

@@ -196,8 +196,8 @@ def test_event_for_unknown_patient_or_lesion(tmp_path: Path) -> None:
 
 
 def test_unknown_event_kind(tmp_path: Path) -> None:
-    found = only(problems(tmp_path, events=EVENTS.replace("systemic_therapy_change", "surgery")))
-    assert (found.column, found.value) == ("kind", "surgery")
+    found = only(problems(tmp_path, events=EVENTS.replace("systemic_therapy_change", "dialysis")))
+    assert (found.column, found.value) == ("kind", "dialysis")
 
 
 def test_duplicate_lesion_ids(tmp_path: Path) -> None:

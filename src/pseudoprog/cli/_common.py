@@ -216,6 +216,8 @@ CATEGORY_COLOURS = {
     ResponseCategory.PD: "red",
     ResponseCategory.OPP: "magenta",
     ResponseCategory.INDETERMINATE: "yellow",
+    ResponseCategory.SUSPECTED_PROGRESSION: "dark_orange",
+    ResponseCategory.TREATMENT_EFFECT: "magenta",
 }
 
 

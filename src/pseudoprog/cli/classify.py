@@ -39,7 +39,7 @@ from pseudoprog.cli._common import (
 from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table
 from pseudoprog.cli.patient_level import TableFiles, classify_patients
 from pseudoprog.criteria import registry
-from pseudoprog.criteria.amini2016 import assess_many
+from pseudoprog.criteria.amini2016 import CATEGORIES, assess_many
 from pseudoprog.criteria.result import Assessment
 from pseudoprog.domain import Lesion, ResponseCategory, Sequence, Site
 from pseudoprog.errors import ParameterError
@@ -117,10 +117,13 @@ def render_table(assessments: list[Assessment], *, width: int) -> FittedTable:
     )
 
 
-def _counts(assessments: list[Assessment]) -> str:
-    counts = dict.fromkeys(ResponseCategory, 0)
+def _counts(
+    assessments: list[Assessment], categories: Sequence_[ResponseCategory] = CATEGORIES
+) -> str:
+    """The count of each category the criteria set gives (and of any other that occurs)."""
+    counts = dict.fromkeys(categories, 0)
     for a in assessments:
-        counts[a.category] += 1
+        counts[a.category] = counts.get(a.category, 0) + 1
     return "  ".join(f"{c.value} {n}" for c, n in counts.items())
 
 

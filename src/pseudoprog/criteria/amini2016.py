@@ -61,7 +61,23 @@ from pseudoprog.criteria.result import (
 from pseudoprog.domain import Event, EventKind, LesionHistory, ResponseCategory, Sequence
 from pseudoprog.errors import ParameterError
 
-__all__ = ["DEFAULT_PARAMETERS", "Amini2016Parameters", "Rule", "assess", "assess_many"]
+__all__ = [
+    "CATEGORIES",
+    "DEFAULT_PARAMETERS",
+    "Amini2016Parameters",
+    "Rule",
+    "assess",
+    "assess_many",
+]
+
+#: The categories these criteria give, in the order results list them.
+CATEGORIES = (
+    ResponseCategory.PR,
+    ResponseCategory.SD,
+    ResponseCategory.PD,
+    ResponseCategory.OPP,
+    ResponseCategory.INDETERMINATE,
+)
 
 #: Tolerance for comparing sizes, so that a change of exactly ``e`` counts as ``e`` whatever
 #: the floating-point rounding of the subtraction.

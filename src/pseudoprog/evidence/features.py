@@ -41,6 +41,8 @@ class ValueKind(Enum):
     BOOLEAN = "boolean"
     PERCENT = "percent"
     RATIO = "ratio"
+    PATHOLOGY = "pathology"
+    """Necrosis, tumour or mixed; kept as whether viable tumour was seen (``detail``: the text)."""
 
 
 class EvidenceFeature(CodedEnum):
@@ -51,10 +53,14 @@ class EvidenceFeature(CodedEnum):
     T2_SIGNAL_RATIO_CHANGE_PCT = "t2_signal_ratio_change_pct"
     DSC_RCBV_RATIO = "dsc_rcbv_ratio"
     AMINO_ACID_PET_TBR_MEAN = "amino_acid_pet_tbr_mean"
+    PATHOLOGY = "pathology"
+    """Histopathology of the resected or biopsied lesion: the reference standard, not a test."""
 
     @property
     def value_kind(self) -> ValueKind:
         """Whether the feature takes true/false, a percentage or a positive ratio."""
+        if self is EvidenceFeature.PATHOLOGY:
+            return ValueKind.PATHOLOGY
         if self is EvidenceFeature.GROWTH_WITHIN_80PCT_ISODOSE:
             return ValueKind.BOOLEAN
         if self in _RATIOS:
@@ -72,7 +78,7 @@ class EvidenceFeature(CodedEnum):
 
         A ratio (rCBV, TBR) must be greater than this value, 0.
         """
-        if self.value_kind is ValueKind.BOOLEAN:
+        if self.value_kind in (ValueKind.BOOLEAN, ValueKind.PATHOLOGY):
             return None
         return 0.0 if self.value_kind is ValueKind.RATIO else -100.0
 
@@ -85,6 +91,8 @@ class EvidenceFeature(CodedEnum):
         """The value as a reader would write it (``yes``/``no`` or ``-57.3%``)."""
         if self.value_kind is ValueKind.BOOLEAN:
             return "yes" if value else "no"
+        if self.value_kind is ValueKind.PATHOLOGY:
+            return "viable tumour" if value else "necrosis only"
         if self.value_kind is ValueKind.RATIO:
             return f"{float(value):g}"
         return f"{float(value):+g}%"
@@ -111,6 +119,8 @@ class EvidenceFeature(CodedEnum):
             "fet tbr mean": "amino_acid_pet_tbr_mean",
             "pet tbr mean": "amino_acid_pet_tbr_mean",
             "amino acid pet tbr": "amino_acid_pet_tbr_mean",
+            "histopathology": "pathology",
+            "pathology result": "pathology",
         }
 
 
@@ -123,6 +133,7 @@ _LABELS = {
     EvidenceFeature.DCE_VP_CHANGE_PCT: "vp change",
     EvidenceFeature.T2_SIGNAL_RATIO_CHANGE_PCT: "T2 signal ratio change",
     EvidenceFeature.DSC_RCBV_RATIO: "rCBV ratio",
+    EvidenceFeature.PATHOLOGY: "pathology",
     EvidenceFeature.AMINO_ACID_PET_TBR_MEAN: "amino-acid PET TBRmean",
 }
 
@@ -172,6 +183,7 @@ class FindingRule:
     threshold: float | None = None
 
     def __post_init__(self) -> None:
+        _not_pathology(self.feature)
         boolean = self.feature.value_kind is ValueKind.BOOLEAN
         if boolean and (self.expected is None or self.comparison is not None):
             raise ParameterError(
@@ -198,6 +210,7 @@ class FindingRule:
         ParameterError
             If ``text`` does not fit the feature's kind of value.
         """
+        _not_pathology(feature)
         if feature.value_kind is ValueKind.BOOLEAN:
             if isinstance(text, bool):
                 return cls(feature, expected=text)
@@ -252,6 +265,15 @@ _NUMBER = {
     ValueKind.PERCENT: "percentage",
     ValueKind.RATIO: "ratio",
 }
+
+
+def _not_pathology(feature: EvidenceFeature) -> None:
+    if feature.value_kind is ValueKind.PATHOLOGY:
+        raise ParameterError(
+            f"{feature.value} is the reference standard, not a test with a finding rule and "
+            "counts; leave it out of evidence tables (the srs-brain criteria read it directly)"
+        )
+
 
 _NEGATION = {
     Comparison.BELOW: Comparison.AT_LEAST,

@@ -5,7 +5,8 @@ optional ``note``) and checks every row against the lesions: unknown lesions, un
 kinds, values that do not fit their kind (true/false for ``growth_within_80pct_isodose``, a
 positive number for the ratios ``dsc_rcbv_ratio`` and ``amino_acid_pet_tbr_mean``, a
 percentage of at least -100 for the others), dates before the lesion's treatment, and two
-different values for the same lesion, kind and date.
+different values for the same lesion, kind and date. A ``pathology`` value is ``necrosis``,
+``tumour`` or ``mixed`` (:class:`~pseudoprog.domain.PathologyResult`).
 
 :func:`load_evidence_table` reads an institution's own evidence table, as YAML (the format of
 the packaged ``spine_ssrs.yaml``) or as CSV with one row per feature (columns
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from pseudoprog.domain import Evidence, Lesion
+from pseudoprog.domain import Evidence, Lesion, PathologyResult, normalize_token
 from pseudoprog.errors import InputValidationError, Problem
 from pseudoprog.evidence.features import EvidenceFeature, ValueKind
 from pseudoprog.evidence.packaged import default_table
@@ -105,6 +106,7 @@ def parse_evidence(
     )
     bools = table.parse_bools("value", bools_log)
     raw_values = table.parse_text("value", ProblemLog(), required=False)
+    pathology = _pathology_results(table, kinds, raw_values, log)
 
     boolean_rows = {
         i + 2 for i, k in enumerate(kinds) if k is not None and k.value_kind is ValueKind.BOOLEAN
@@ -142,7 +144,7 @@ def parse_evidence(
     )
     days = dates.astype(object)
     out: list[Evidence] = []
-    seen: dict[tuple[str, str, Any], tuple[int, float | bool]] = {}
+    seen: dict[tuple[str, str, Any], tuple[int, float | bool | str]] = {}
     for i in range(len(table)):
         lesion = by_id.get(str(ids[i]))
         kind = kinds[i]
@@ -163,7 +165,10 @@ def parse_evidence(
             )
             continue
         value: float | bool | None
-        if kind.value_kind is ValueKind.BOOLEAN:
+        result = pathology[i]
+        if kind.value_kind is ValueKind.PATHOLOGY:
+            value = None if result is None else result.viable_tumour
+        elif kind.value_kind is ValueKind.BOOLEAN:
             value = bools[i]
         elif kind.value_kind is ValueKind.RATIO:
             value = float(ratios[i]) if np.isfinite(ratios[i]) and ratios[i] > 0 else None
@@ -171,16 +176,18 @@ def parse_evidence(
             value = float(numbers[i]) if np.isfinite(numbers[i]) and numbers[i] >= -100 else None
         if value is None:
             continue
+        detail = None if result is None else result.value
+        compared = value if detail is None else detail
         key = (lesion.lesion_id, kind.value, day)
         if key in seen:
             first_row, first_value = seen[key]
-            if first_value != value:
+            if first_value != compared:
                 log.add(
                     Problem(
                         table.label,
                         f"lesion {lesion.lesion_id} has two different {kind.value} values on "
                         f"{day.isoformat()} (row {first_row}: {first_value}, row {i + 2}: "
-                        f"{value})",
+                        f"{compared})",
                         expected="one value per lesion, kind and date: delete or correct one row",
                         row=i + 2,
                         column="value",
@@ -190,8 +197,35 @@ def parse_evidence(
             else:
                 log.notice(f"{table.label}: row {i + 2} repeats row {first_row} and was merged")
             continue
-        seen[key] = (i + 2, value)
-        out.append(Evidence(lesion.lesion_id, day, kind.value, value))
+        seen[key] = (i + 2, compared)
+        out.append(Evidence(lesion.lesion_id, day, kind.value, value, detail))
+    return out
+
+
+def _pathology_results(
+    table: RawTable, kinds: Any, raw_values: Any, log: ProblemLog
+) -> list[PathologyResult | None]:
+    """The result of each ``pathology`` row (``None`` on other rows); bad cells are reported."""
+    lookup = PathologyResult.lookup()
+    out: list[PathologyResult | None] = []
+    for i, kind in enumerate(kinds):
+        if kind is None or kind.value_kind is not ValueKind.PATHOLOGY:
+            out.append(None)
+            continue
+        text = str(raw_values[i])
+        found = lookup.get(normalize_token(text))
+        if found is None:
+            log.add(
+                Problem(
+                    table.label,
+                    "empty cell" if text == "" else "unknown pathology result",
+                    expected=f"one of {PathologyResult.accepted()} for {kind.value}",
+                    row=i + 2,
+                    column="value",
+                    value=text,
+                )
+            )
+        out.append(found)
     return out
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from pseudoprog.criteria.amini2016 import CATEGORIES
 from pseudoprog.domain import Lesion, ResponseCategory
 from pseudoprog.errors import ParameterError
 from pseudoprog.stats.proportions import IntervalMethod, Proportion, proportion
@@ -78,7 +79,7 @@ class ResponseSummary:
         return dict(self.counts)[ResponseCategory.INDETERMINATE]
 
     def count(self, category: ResponseCategory) -> int:
-        return dict(self.counts)[category]
+        return dict(self.counts).get(category, 0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,7 +114,10 @@ def summarize_responses(
 ) -> ResponseSummary:
     """Counts and prevalences of the responses of ``lesions`` (same order)."""
     _check(lesions, responses)
-    counts = tuple((c, sum(1 for r in responses if r is c)) for c in ResponseCategory)
+    listed = (*CATEGORIES, *(c for c in ResponseCategory if c not in CATEGORIES))
+    counts = tuple(
+        (c, n) for c in listed if (n := sum(1 for r in responses if r is c)) or c in CATEGORIES
+    )
     settled = [
         (x, r)
         for x, r in zip(lesions, responses, strict=True)
