@@ -236,7 +236,7 @@ def test_prior_of_the_stratum() -> None:
 @pytest.mark.parametrize(
     ("case", "expected_odds"),
     [
-        # The seed case: enlarged 7 months after SRS; suppose a low rCBV.
+        # Ruzevick 2014, Fig. 1: enlarged at 4 and 7 months, necrosis at surgery; low rCBV.
         ({"rcbv": 1.3, "months": 7}, PRIOR_ODDS * RCBV_LOW * EARLY),
         ({"rcbv": 2.8, "tbr": 2.3, "months": 14}, PRIOR_ODDS * RCBV_HIGH * TBR_HIGH * LATE),
         ({"rcbv": 3.1, "tbr": 2.6, "months": 4}, PRIOR_ODDS * RCBV_HIGH * TBR_HIGH * EARLY),
@@ -246,7 +246,7 @@ def test_prior_of_the_stratum() -> None:
         ({"months": 9}, PRIOR_ODDS * EARLY),  # "more than 9 months" is strict
     ],
     ids=[
-        "seed-low-rcbv",
+        "necrosis-case-low-rcbv",
         "late-both-high",
         "early-both-high",
         "all-low-late",
@@ -266,8 +266,8 @@ def test_hand_made_cases_match_the_hand_computation(
 
 
 def test_worked_numbers() -> None:
-    seed = estimate_probability(prior(), updates(rcbv=1.3, months=7), parameters=FAST)
-    assert round(seed.estimate, 3) == 0.880
+    necrosis = estimate_probability(prior(), updates(rcbv=1.3, months=7), parameters=FAST)
+    assert round(necrosis.estimate, 3) == 0.880
     doubtful = estimate_probability(prior(), updates(rcbv=2.8, tbr=2.3, months=14))
     assert round(doubtful.estimate, 3) == 0.514
     tumour = estimate_probability(prior(), updates(rcbv=3.1, tbr=2.6, months=4))
