@@ -2,8 +2,9 @@
 
 Lesion-level criteria judge one treated lesion's own course (``amini2016``); patient-level
 criteria judge all of a patient's lesions at each assessment (``recist1.1``, ``irecist``,
-``pcwg3-bone``). Each :class:`CriteriaSet` names the module of its engine and its parameter
-class; modules are imported when first used, so listing the registry stays cheap.
+``pcwg3-bone``, ``rano-bm``). Each :class:`CriteriaSet` names the module of its engine and
+its parameter class; modules are imported when first used, so listing the registry stays
+cheap.
 
 Examples
 --------
@@ -15,6 +16,8 @@ Examples
 ['error_mm', 'decline_window_days']
 >>> default_for_site(Site.SPINE).name
 'amini2016'
+>>> default_for_site(Site.BRAIN).name
+'rano-bm'
 """
 
 from __future__ import annotations
@@ -274,6 +277,17 @@ REGISTRY: dict[str, CriteriaSet] = {
             module="pseudoprog.criteria.pcwg3",
             parameters_class="Pcwg3Parameters",
             aliases=("pcwg3", "pcwg3bone", "pcwg"),
+        ),
+        CriteriaSet(
+            name="rano-bm",
+            kind=CriteriaKind.PATIENT,
+            title="Response Assessment in Neuro-Oncology criteria for brain metastases",
+            citation="Lin NU, Lee EQ, Aoyama H, et al. Lancet Oncol 2015;16:e270-e278",
+            version="2015",
+            module="pseudoprog.criteria.rano_bm",
+            parameters_class="RanoBmParameters",
+            sites=(Site.BRAIN,),
+            aliases=("rano bm", "rano brain metastases", "ranobm"),
         ),
     )
 }
