@@ -1,10 +1,10 @@
 """The criteria registry: every criteria set by name, with its kind, source and parameters.
 
-Lesion-level criteria judge one treated lesion's own course (``amini2016``); patient-level
-criteria judge all of a patient's lesions at each assessment (``recist1.1``, ``irecist``,
-``pcwg3-bone``, ``rano-bm``). Each :class:`CriteriaSet` names the module of its engine and
-its parameter class; modules are imported when first used, so listing the registry stays
-cheap.
+Lesion-level criteria judge one treated lesion's own course (``amini2016``, ``srs-brain``);
+patient-level criteria judge all of a patient's lesions at each assessment (``recist1.1``,
+``irecist``, ``pcwg3-bone``, ``rano-bm``). Each :class:`CriteriaSet` names the module of its
+engine and its parameter class; modules are imported when first used, so listing the registry
+stays cheap.
 
 Examples
 --------
@@ -288,6 +288,19 @@ REGISTRY: dict[str, CriteriaSet] = {
             parameters_class="RanoBmParameters",
             sites=(Site.BRAIN,),
             aliases=("rano bm", "rano brain metastases", "ranobm"),
+        ),
+        CriteriaSet(
+            name="srs-brain",
+            kind=CriteriaKind.LESION,
+            title="Brain metastasis after SRS: suspected progression versus treatment effect",
+            citation=(
+                "Lin NU, Lee EQ, Aoyama H, et al. Lancet Oncol 2015;16:e270-e278 (lesion rule); "
+                "Ruzevick J, Kleinberg L, Rigamonti D. Neurosurg Rev 2014;37:193-201"
+            ),
+            version="2015",
+            module="pseudoprog.criteria.srs_brain",
+            parameters_class="SrsBrainParameters",
+            aliases=("srs brain", "brain srs", "srsbrain"),
         ),
     )
 }
