@@ -633,7 +633,6 @@ def test_seed_case_at_4_and_7_months_and_after_pathology(
     after = entry.assess(seed, evidence=found)
     assert after.category is C.TREATMENT_EFFECT
     assert codes(after)[-1] == "pathology_necrosis"
-    assert "radiation" not in codes(after)  # the code names the rule, the text the finding
     # the same course without the pathology stays suspected: the craniotomy alone decides nothing
     assert entry.assess(seed).category is C.SUSPECTED_PROGRESSION
 
@@ -862,7 +861,6 @@ def test_suspected_progression_becomes_pd_only_by_continued_growth(
     if result.category is C.PD:
         assert codes(result)[-1] == "continued_growth"
         assert _continued_growth_somewhere(follow_ups)
-    assert C.SUSPECTED_PROGRESSION.value != C.PD.value
 
 
 @settings(max_examples=300, deadline=None)
