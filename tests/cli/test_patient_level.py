@@ -281,9 +281,34 @@ def test_amini_refuses_lesions_off_the_spine(run: Any, tmp_path: Path) -> None:
     )
     done = run("classify", "--lesions", lesions, "--measurements", measurements)
     assert done.returncode == 2
-    assert "amini2016 applies to spine lesions" in done.stderr
-    assert "B (brain)" in done.stderr
-    assert "recist1.1" in done.stderr
+    assert "the lesions are of several sites (brain, spine)" in done.stderr
+    forced = run(
+        "classify", "--criteria", "amini2016", "--lesions", lesions, "--measurements", measurements
+    )
+    assert forced.returncode == 2
+    assert "amini2016 applies to spine lesions; lesions B (brain) are not" in forced.stderr
+    assert "srs-brain" in forced.stderr
+    assert "rano-bm" in forced.stderr
+
+
+def test_brain_lesions_default_to_rano_bm(run: Any, tmp_path: Path) -> None:
+    lesions = tmp_path / "l.csv"
+    lesions.write_text(
+        "patient_id,lesion_id,treatment_date,dose_gy,fractions,site\nP,B,2022-01-10,20,1,brain\n",
+        encoding="utf-8",
+    )
+    measurements = tmp_path / "m.csv"
+    measurements.write_text(
+        "lesion_id,date,sequence,size_mm,perpendicular_mm\n"
+        "B,2022-01-03,T1C,20,12\nB,2022-03-07,T1C,12,8\nB,2022-04-11,T1C,11,8\n",
+        encoding="utf-8",
+    )
+    done = run("classify", "--lesions", lesions, "--measurements", measurements, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["criteria"] == "rano-bm"
+    # 20 -> 12 -> 11 mm: 40% and 45% down, sustained 35 days later: PR at both scans
+    assert [t["response"] for t in document["patients"][0]["timepoints"]] == ["PR", "PR"]
 
 
 def test_bad_patient_input_writes_nothing(run: Any, tmp_path: Path) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Callable, Mapping
 from collections.abc import Sequence as Sequence_
 from datetime import date
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -41,10 +43,20 @@ from pseudoprog.cli.patient_level import TableFiles, classify_patients
 from pseudoprog.criteria import registry
 from pseudoprog.criteria.amini2016 import CATEGORIES, assess_many
 from pseudoprog.criteria.result import Assessment
-from pseudoprog.domain import Lesion, ResponseCategory, Sequence, Site
+from pseudoprog.domain import (
+    Evidence,
+    Lesion,
+    LesionHistory,
+    ResponseCategory,
+    Sequence,
+    Site,
+    normalize_token,
+)
 from pseudoprog.errors import ParameterError
 from pseudoprog.io.atomic import atomic_path
-from pseudoprog.io.bulk import SerialFormat, classify_serialized, paused_gc
+from pseudoprog.io.bulk import Engine, SerialFormat, classify_serialized, paused_gc
+from pseudoprog.io.evidence import load_evidence
+from pseudoprog.io.tabular import ProblemLog, read_table, read_workbook
 
 __all__ = ["OutputFormat", "register", "render_table"]
 
@@ -71,7 +83,12 @@ def _category(value: ResponseCategory | None, *, bold: bool = False) -> str:
     return f"[{style}]{value.value}[/]"
 
 
-def render_table(assessments: list[Assessment], *, width: int) -> FittedTable:
+def render_table(
+    assessments: list[Assessment],
+    *,
+    width: int,
+    title: str = "Response by the Amini 2016 criteria",
+) -> FittedTable:
     """A readable terminal table of results, one row per lesion, fitted to ``width`` cells.
 
     The lesion's response is followed by the response on each sequence; peak columns are
@@ -112,7 +129,7 @@ def render_table(assessments: list[Assessment], *, width: int) -> FittedTable:
         columns,
         rows,
         width=width,
-        title="Response by the Amini 2016 criteria",
+        title=title,
         hint="use --format csv/json or --output FILE",
     )
 
@@ -149,10 +166,19 @@ def classify(
     criteria: CriteriaOpt = None,
     parameters_file: ParametersFileOpt = None,
     assignments: SetOpt = None,
+    evidence: Annotated[
+        Path | None,
+        typer.Option(
+            "--evidence",
+            help="Evidence table (lesion_id, date, kind, value) for criteria that read findings "
+            "(srs-brain: pathology, dsc_rcbv_ratio, amino_acid_pet_tbr_mean).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Classify each lesion (amini2016: PR, SD, PD, OPP or INDETERMINATE) or each patient at
-    each assessment (recist1.1, irecist, pcwg3-bone), with the reasons."""
-    entry = registry.get(criteria or "amini2016")
+    """Classify each lesion (amini2016: PR, SD, PD, OPP or INDETERMINATE; srs-brain) or each
+    patient at each assessment (recist1.1, irecist, rano-bm, pcwg3-bone), with the reasons."""
+    entry = registry.get(criteria) if criteria else _default_criteria(lesions, workbook)
     day: date | None = None if as_of is None else as_of.date()
     changed = changed_options(
         error_mm=error_mm,
@@ -160,7 +186,7 @@ def classify(
         decline_window_days=decline_window_days,
         opp_peak_window_weeks=opp_peak_window_weeks,
     )
-    if entry.kind is registry.CriteriaKind.PATIENT:
+    if entry.name != "amini2016":
         if changed:
             names = ", ".join("--" + k.replace("_", "-") for k in changed)
             raise ParameterError(
@@ -168,28 +194,45 @@ def classify(
                 "with --set NAME=VALUE or --parameters FILE (see 'pseudoprog criteria show "
                 f"{entry.name}')"
             )
+        params = entry.make_parameters(parameter_values(parameters_file, assignments))
+    else:
+        params = criteria_parameters(
+            error_mm=error_mm,
+            primary_sequence=primary_sequence,
+            decline_window_days=decline_window_days,
+            opp_peak_window_weeks=opp_peak_window_weeks,
+            parameters_file=parameters_file,
+            assignments=assignments,
+        )
+    if entry.kind is registry.CriteriaKind.PATIENT:
         classify_patients(
             entry=entry,
-            params=entry.make_parameters(parameter_values(parameters_file, assignments)),
+            params=params,
             tables=TableFiles(lesions, measurements, events, workbook),
             as_of=day,
             output_format=output_format.value,
             output=output,
         )
         return
-    params = criteria_parameters(
-        error_mm=error_mm,
-        primary_sequence=primary_sequence,
-        decline_window_days=decline_window_days,
-        opp_peak_window_weeks=opp_peak_window_weeks,
-        parameters_file=parameters_file,
-        assignments=assignments,
-    )
+    module = entry.load()
     with paused_gc():
         cohort = load_input(
             lesions=lesions, measurements=measurements, events=events, workbook=workbook
         )
-        _require_spine(cohort.lesions)
+        _require_sites(cohort.lesions, entry)
+        engine = None
+        if entry.name != "amini2016":
+            engine = _bind_engine(
+                module.assess,
+                params=params,
+                as_of=day,
+                evidence=_lesion_evidence(evidence, cohort.lesions, workbook),
+            )
+        elif evidence is not None:
+            raise ParameterError(
+                "--evidence is read by lesion-level criteria that use findings (srs-brain) and "
+                "by 'pseudoprog assess'; amini2016 classifies from sizes alone"
+            )
         if output_format is not OutputFormat.TABLE:
             pieces = classify_serialized(
                 cohort.histories,
@@ -198,18 +241,25 @@ def classify(
                 output_format=SerialFormat(output_format.value),
                 notices=cohort.notices,
                 jobs=jobs,
+                engine=engine,
             )
         else:
-            results = assess_many(cohort.histories, as_of=day, params=params)
+            if engine is None:
+                results = assess_many(cohort.histories, as_of=day, params=params)
+            else:
+                results = [engine(history) for history in cohort.histories]
+            title = f"Response by {entry.title} ({entry.name})"
+            if entry.name == "amini2016":
+                title = "Response by the Amini 2016 criteria"
+            counts = f"{len(results)} lesions: {_counts(results, module.CATEGORIES)}"
             if output is None:
-                console.print(render_table(results, width=console.width))
-                console.print(f"{len(results)} lesions: {_counts(results)}")
+                console.print(render_table(results, width=console.width, title=title))
+                console.print(counts)
                 return
             buffer = io.StringIO()
             out = Console(file=buffer, width=_FILE_WIDTH, no_color=True)
-            out.print(render_table(results, width=_FILE_WIDTH))
-            text = buffer.getvalue() + f"{len(results)} lesions: {_counts(results)}\n"
-            pieces = [text.encode("utf-8")]
+            out.print(render_table(results, width=_FILE_WIDTH, title=title))
+            pieces = [(buffer.getvalue() + counts + "\n").encode("utf-8")]
     if output is None:
         sys.stdout.buffer.writelines(pieces)
         sys.stdout.flush()
@@ -219,18 +269,83 @@ def classify(
         err_console.print(f"Wrote {len(cohort.histories)} lesions to {output}")
 
 
-def _require_spine(lesions: Sequence_[Lesion]) -> None:
-    """amini2016 judges spine lesions only; name the others and the criteria that fit them."""
-    others = [lesion for lesion in lesions if lesion.site is not Site.SPINE]
+def _bind_engine(
+    assess: Callable[..., Assessment],
+    *,
+    params: object,
+    as_of: date | None,
+    evidence: Mapping[str, tuple[Evidence, ...]],
+) -> Engine:
+    """A lesion-level engine with its parameters, date and each lesion's findings bound."""
+
+    def engine(history: LesionHistory) -> Assessment:
+        found = evidence.get(history.lesion.lesion_id, ())
+        return assess(history, as_of=as_of, params=params, evidence=found)
+
+    return engine
+
+
+def _lesion_evidence(
+    path: Path | None, lesions: Sequence_[Lesion], workbook: Path | None
+) -> dict[str, tuple[Evidence, ...]]:
+    """The evidence table's findings by lesion (empty without an evidence file or sheet)."""
+    if path is None and workbook is None:
+        return {}
+    found: dict[str, list[Evidence]] = {}
+    for item in load_evidence(path, lesions=lesions, workbook=None if path else workbook):
+        found.setdefault(item.lesion_id, []).append(item)
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def _default_criteria(lesions: Path | None, workbook: Path | None) -> registry.CriteriaSet:
+    """The default criteria set of the lesions' site: spine amini2016, brain rano-bm.
+
+    The lesions table is only peeked at here; its problems are reported by the reader.
+    """
+    log = ProblemLog()
+    table = None
+    if lesions is not None:
+        table = read_table(lesions, log, table="lesions")
+    elif workbook is not None:
+        book = read_workbook(workbook, log)
+        if book is not None and "lesions" in book.sheets:
+            table = book.table("lesions", log)
+    if table is None or not table.has("site"):
+        return registry.get("amini2016")
+    known = Site.lookup()
+    sites = {
+        known.get(normalize_token(str(v)), Site.SPINE) for v in table.column("site").to_pylist()
+    }
+    if len(sites) == 1:
+        return registry.default_for_site(sites.pop())
+    names = ", ".join(sorted(s.value for s in sites))
+    raise ParameterError(
+        f"the lesions are of several sites ({names}), whose default criteria differ; choose "
+        "one with --criteria (see 'pseudoprog criteria list'), or classify each site's "
+        "lesions apart"
+    )
+
+
+def _require_sites(lesions: Sequence_[Lesion], entry: registry.CriteriaSet) -> None:
+    """A lesion-level set judges only its sites; name the others and the criteria that fit."""
+    if not entry.applies_to:
+        return
+    others = [lesion for lesion in lesions if lesion.site not in entry.applies_to]
     if others:
         shown = ", ".join(f"{x.lesion_id} ({x.site.value})" for x in others[:5])
         more = f" and {len(others) - 5} more" if len(others) > 5 else ""
-        patient = ", ".join(
-            n for n, c in registry.REGISTRY.items() if c.kind is registry.CriteriaKind.PATIENT
+        fit = sorted(
+            {
+                n
+                for x in others
+                for n, c in registry.REGISTRY.items()
+                if not c.applies_to or x.site in c.applies_to
+            }
         )
+        where = " or ".join(s.value for s in entry.applies_to)
         raise ParameterError(
-            f"amini2016 applies to spine lesions after SSRS; lesions {shown}{more} are not "
-            f"spine. Classify them with a criteria set that fits, --criteria {{{patient}}}, "
+            f"{entry.name} applies to {where} lesions; lesions {shown}{more} are not. "
+            f"Classify them with a criteria set that fits, --criteria {{{', '.join(fit)}}}, "
             "or remove them from the lesions table"
         )
 

@@ -81,6 +81,8 @@ class CriteriaSet:
         of its parameter class there.
     sites
         The sites for which this set is the default.
+    applies_to
+        The only sites this set judges (empty: any site).
     aliases
         Other spellings accepted by :func:`get`.
     """
@@ -93,6 +95,7 @@ class CriteriaSet:
     module: str
     parameters_class: str
     sites: tuple[Site, ...] = ()
+    applies_to: tuple[Site, ...] = ()
     aliases: tuple[str, ...] = ()
 
     def load(self) -> ModuleType:
@@ -147,6 +150,7 @@ class CriteriaSet:
             "citation": self.citation,
             "version": self.version,
             "default_for_sites": [s.value for s in self.sites],
+            "applies_to_sites": [s.value for s in self.applies_to],
             "parameters": [p.to_dict() for p in self.parameters()],
         }
 
@@ -246,6 +250,7 @@ REGISTRY: dict[str, CriteriaSet] = {
             module="pseudoprog.criteria.amini2016",
             parameters_class="Amini2016Parameters",
             sites=(Site.SPINE,),
+            applies_to=(Site.SPINE,),
             aliases=("amini", "spine", "opp"),
         ),
         CriteriaSet(
@@ -300,6 +305,7 @@ REGISTRY: dict[str, CriteriaSet] = {
             version="2015",
             module="pseudoprog.criteria.srs_brain",
             parameters_class="SrsBrainParameters",
+            applies_to=(Site.BRAIN,),
             aliases=("srs brain", "brain srs", "srsbrain"),
         ),
     )

@@ -16,7 +16,7 @@ import itertools
 import multiprocessing
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from collections.abc import Sequence as Seq
 from contextlib import contextmanager
 from datetime import date
@@ -24,11 +24,15 @@ from enum import StrEnum
 from typing import Any
 
 from pseudoprog.criteria.amini2016 import Amini2016Parameters, assess
+from pseudoprog.criteria.result import Assessment, CriteriaParameters
 from pseudoprog.domain import LesionHistory
 from pseudoprog.errors import ParameterError
 from pseudoprog.io.results import csv_header, csv_rows, json_document, json_lesions
 
-__all__ = ["SerialFormat", "available_cores", "classify_serialized", "paused_gc"]
+__all__ = ["Engine", "SerialFormat", "available_cores", "classify_serialized", "paused_gc"]
+
+#: A lesion-level engine with its parameters bound: history -> assessment.
+Engine = Callable[[LesionHistory], Assessment]
 
 #: Below this many lesions, worker processes cost more than they save.
 MIN_LESIONS_PER_WORKER = 5_000
@@ -72,10 +76,14 @@ _BATCH = 4096
 def _serialize(histories: Seq[LesionHistory], start: int, stop: int) -> list[bytes]:
     params: Amini2016Parameters = _JOB["params"]
     as_of: date | None = _JOB["as_of"]
+    engine: Engine | None = _JOB.get("engine")
     pieces = []
     for first in range(start, stop, _BATCH):
         batch = histories[first : min(stop, first + _BATCH)]
-        results = [assess(h, as_of=as_of, params=params) for h in batch]
+        if engine is None:
+            results = [assess(h, as_of=as_of, params=params) for h in batch]
+        else:
+            results = [engine(h) for h in batch]
         if _JOB["format"] is SerialFormat.JSON:
             pieces.append(json_lesions(results))
         else:
@@ -91,11 +99,12 @@ def _worker(bounds: tuple[int, int]) -> list[bytes]:
 def classify_serialized(
     histories: Seq[LesionHistory],
     *,
-    params: Amini2016Parameters,
+    params: CriteriaParameters,
     as_of: date | None = None,
     output_format: SerialFormat = SerialFormat.JSON,
     notices: Seq[str] = (),
     jobs: int | None = None,
+    engine: Engine | None = None,
 ) -> list[bytes]:
     """Classify every lesion and return the JSON or CSV text as UTF-8 pieces.
 
@@ -104,7 +113,10 @@ def classify_serialized(
     histories
         The lesions to classify.
     params, as_of
-        As for :func:`pseudoprog.criteria.amini2016.assess`.
+        As for :func:`pseudoprog.criteria.amini2016.assess`; recorded in the JSON document.
+    engine
+        Another lesion-level engine, called with each history (its criteria, parameters,
+        ``as_of`` and any evidence bound in); ``None`` runs Amini 2016 with ``params``.
     output_format
         ``json`` (the document of :func:`pseudoprog.io.results.json_document`) or ``csv``.
     notices
@@ -129,12 +141,18 @@ def classify_serialized(
         workers = 1
     with paused_gc():
         if workers == 1:
-            _JOB.update(params=params, as_of=as_of, format=output_format)
+            _JOB.update(params=params, as_of=as_of, format=output_format, engine=engine)
             chunks = _serialize(histories, 0, n)
         else:
             pieces = workers * 4
             edges = [n * k // pieces for k in range(pieces + 1)]
-            _JOB.update(histories=histories, params=params, as_of=as_of, format=output_format)
+            _JOB.update(
+                histories=histories,
+                params=params,
+                as_of=as_of,
+                format=output_format,
+                engine=engine,
+            )
             gc.freeze()  # the collector must not touch (and so copy) inherited objects
             try:
                 with multiprocessing.get_context("fork").Pool(workers) as pool:
