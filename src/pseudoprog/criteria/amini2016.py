@@ -48,7 +48,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any
 
 from pseudoprog.criteria.inclusion import inclusion_checks
 from pseudoprog.criteria.result import (
@@ -485,37 +485,12 @@ def _combine(
             inclusion=inclusion_checks(history, per, as_of=as_of, params=params),
         )
 
-    decided = per[deciding]
-    category = cast(ResponseCategory, decided.category)  # evaluable by the choice above
-    if deciding is not primary:
-        why = "has no studies" if primary not in per else "cannot be judged"
-        warnings.append(
-            Finding(
-                WarningKind.PRIMARY_SEQUENCE_MISSING,
-                f"primary sequence {primary.value} {why}; {deciding.value} was used instead",
-            )
-        )
-    warnings.extend(w for w in decided.warnings if w.kind is not WarningKind.MISSING_BASELINE)
-    disagree = [
-        f"{s.value} gives {r.category.value}"
-        for s, r in per.items()
-        if r.category is not None and r.category is not category
-    ]
-    if disagree:
-        warnings.append(
-            Finding(
-                WarningKind.SEQUENCES_DISAGREE,
-                f"sequences disagree: {deciding.value} gives {category.value}, "
-                + ", ".join(disagree),
-            )
-        )
-    return Assessment(
-        lesion=history.lesion,
-        category=category,
-        sequence=deciding,
-        per_sequence=MappingProxyType(per),
-        reasons=decided.reasons,
-        warnings=tuple(warnings),
+    return Assessment.from_sequences(
+        history.lesion,
+        per,
+        deciding=deciding,
+        primary=primary,
+        warnings=warnings,
         parameters=params,
         as_of=as_of,
         inclusion=inclusion_checks(history, per, as_of=as_of, params=params),

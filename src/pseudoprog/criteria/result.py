@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import Any, Protocol, cast
 
 from pseudoprog.domain import Lesion, ResponseCategory, Sequence
 
@@ -198,6 +199,61 @@ class Assessment:
     parameters: CriteriaParameters
     as_of: date | None = None
     inclusion: tuple[InclusionCheck, ...] = ()
+
+    @classmethod
+    def from_sequences(
+        cls,
+        lesion: Lesion,
+        per_sequence: Mapping[Sequence, SequenceAssessment],
+        *,
+        deciding: Sequence,
+        primary: Sequence,
+        warnings: list[Finding],
+        parameters: CriteriaParameters,
+        as_of: date | None,
+        inclusion: tuple[InclusionCheck, ...],
+    ) -> Assessment:
+        """The lesion's result from its sequences, ``deciding`` (an evaluable one) deciding.
+
+        Adds to ``warnings`` (the lesion's own, e.g. about events) those of the deciding
+        sequence, a warning when it is not the primary sequence, and one when other sequences
+        give other categories.
+        """
+        decided = per_sequence[deciding]
+        category = cast(ResponseCategory, decided.category)  # evaluable by the caller's choice
+        if deciding is not primary:
+            why = "has no studies" if primary not in per_sequence else "cannot be judged"
+            warnings.append(
+                Finding(
+                    WarningKind.PRIMARY_SEQUENCE_MISSING,
+                    f"primary sequence {primary.value} {why}; {deciding.value} was used instead",
+                )
+            )
+        warnings.extend(w for w in decided.warnings if w.kind is not WarningKind.MISSING_BASELINE)
+        disagree = [
+            f"{s.value} gives {r.category.value}"
+            for s, r in per_sequence.items()
+            if r.category is not None and r.category is not category
+        ]
+        if disagree:
+            warnings.append(
+                Finding(
+                    WarningKind.SEQUENCES_DISAGREE,
+                    f"sequences disagree: {deciding.value} gives {category.value}, "
+                    + ", ".join(disagree),
+                )
+            )
+        return cls(
+            lesion=lesion,
+            category=category,
+            sequence=deciding,
+            per_sequence=MappingProxyType(per_sequence),
+            reasons=decided.reasons,
+            warnings=tuple(warnings),
+            parameters=parameters,
+            as_of=as_of,
+            inclusion=inclusion,
+        )
 
     @property
     def deciding(self) -> SequenceAssessment | None:

@@ -923,37 +923,12 @@ def _combine(
             as_of=as_of,
             inclusion=(_measurable(per, None, params),),
         )
-    decided = per[deciding]
-    category = cast(ResponseCategory, decided.category)
-    if deciding is not primary:
-        why = "has no studies" if primary not in per else "cannot be judged"
-        warnings.append(
-            Finding(
-                WarningKind.PRIMARY_SEQUENCE_MISSING,
-                f"primary sequence {primary.value} {why}; {deciding.value} was used instead",
-            )
-        )
-    warnings.extend(w for w in decided.warnings if w.kind is not WarningKind.MISSING_BASELINE)
-    disagree = [
-        f"{s.value} gives {r.category.value}"
-        for s, r in per.items()
-        if r.category is not None and r.category is not category
-    ]
-    if disagree:
-        warnings.append(
-            Finding(
-                WarningKind.SEQUENCES_DISAGREE,
-                f"sequences disagree: {deciding.value} gives {category.value}, "
-                + ", ".join(disagree),
-            )
-        )
-    return Assessment(
-        lesion=history.lesion,
-        category=category,
-        sequence=deciding,
-        per_sequence=MappingProxyType(per),
-        reasons=decided.reasons,
-        warnings=tuple(warnings),
+    return Assessment.from_sequences(
+        history.lesion,
+        per,
+        deciding=deciding,
+        primary=primary,
+        warnings=warnings,
         parameters=params,
         as_of=as_of,
         inclusion=(_measurable(per, deciding, params),),
