@@ -91,13 +91,12 @@ from enum import StrEnum
 from typing import Any
 
 from pseudoprog.criteria.codes import OverallResponse
-from pseudoprog.criteria.result import Reason
+from pseudoprog.criteria.result import Finding, Reason
 from pseudoprog.errors import ParameterError
 
 __all__ = [
     "AssessedResponse",
     "BestResponse",
-    "BestResponseFinding",
     "BestResponseParameters",
     "BestResponseRule",
     "BestResponseWarning",
@@ -138,24 +137,6 @@ class BestResponseWarning(StrEnum):
     CR_THEN_PR = "cr_then_pr"
     CR_THEN_SD = "cr_then_sd"
     BEFORE_TREATMENT_START = "before_treatment_start"
-
-
-@dataclass(frozen=True, slots=True)
-class BestResponseFinding:
-    """A warning attached to a best overall response: its kind and a sentence for the reader."""
-
-    kind: BestResponseWarning
-    message: str
-
-    @property
-    def code(self) -> str:
-        return str(self.kind)
-
-    def __str__(self) -> str:
-        return self.message
-
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.kind.value, "message": self.message}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -319,7 +300,7 @@ class BestResponse:
     date: date | None
     confirmed: bool | None
     reasons: tuple[Reason, ...]
-    warnings: tuple[BestResponseFinding, ...]
+    warnings: tuple[Finding, ...]
     parameters: BestResponseParameters
     basis: str = ""
 
@@ -467,7 +448,7 @@ def best_overall_response(
                 f"{_iso(treatment_start)}; give the date of progression on treatment, or None"
             )
     ordered = _ordered(responses)
-    warnings: list[BestResponseFinding] = []
+    warnings: list[Finding] = []
     notes: list[Reason] = []
 
     early = [a for a in ordered if a.date < treatment_start]
@@ -475,7 +456,7 @@ def best_overall_response(
         shown = ", ".join(f"{a.response.value} on {_iso(a.date)}" for a in early[:3])
         more = f" and {len(early) - 3} more" if len(early) > 3 else ""
         warnings.append(
-            BestResponseFinding(
+            Finding(
                 BestResponseWarning.BEFORE_TREATMENT_START,
                 f"{_s(len(early), 'assessment')} before the treatment start "
                 f"{_iso(treatment_start)} ignored ({shown}{more})",
@@ -546,7 +527,7 @@ def _no_assessment(
     ordered: Seq[AssessedResponse],
     treatment_start: date,
     params: BestResponseParameters,
-    warnings: list[BestResponseFinding],
+    warnings: list[Finding],
     notes: list[Reason],
 ) -> BestResponse:
     if ordered:
@@ -572,9 +553,9 @@ def _no_assessment(
     )
 
 
-def _cr_then_warnings(period: Seq[AssessedResponse]) -> list[BestResponseFinding]:
+def _cr_then_warnings(period: Seq[AssessedResponse]) -> list[Finding]:
     """A warning for the first PR, and the first SD, that follow a CR."""
-    found: list[BestResponseFinding] = []
+    found: list[Finding] = []
     last_cr: AssessedResponse | None = None
     pending = {PR: BestResponseWarning.CR_THEN_PR, SD: BestResponseWarning.CR_THEN_SD}
     for a in period:
@@ -589,7 +570,7 @@ def _cr_then_warnings(period: Seq[AssessedResponse]) -> list[BestResponseFinding
                 "responses"
             )
             found.append(
-                BestResponseFinding(
+                Finding(
                     kind,
                     f"{a.response.value} on {_iso(a.date)} follows CR on {_iso(last_cr.date)}: "
                     f"{advice}",
