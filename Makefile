@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/classify.py
 	$(BIN)/python benchmarks/perfusion.py
 	$(BIN)/python benchmarks/assess_validation.py
+	$(BIN)/python benchmarks/fuzz.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .mypy_cache .ruff_cache .pytest_cache

@@ -5,9 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_DIR = REPO_ROOT / "examples" / "amini2016"
+
+#: The fuzz tests (tests/fuzz_strategies.py) run a small profile; benchmarks/fuzz.py runs
+#: tens of thousands of inputs. Tests pick it with ``settings(settings.get_profile("fuzz"))``.
+settings.register_profile(
+    "fuzz",
+    max_examples=40,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
 
 
 @pytest.fixture(scope="session")

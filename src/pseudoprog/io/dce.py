@@ -183,6 +183,16 @@ def read_aif_csv(path: str | os.PathLike[str], times_s: FloatArray) -> FloatArra
             [Problem(source, f"cannot be read ({exc})", "a CSV file")]
         ) from None
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        records = list(reader)
+    except csv.Error as exc:  # e.g. a cell longer than the csv module's field limit
+        raise InputValidationError(
+            [
+                _csv_error(
+                    source, reader.reader.line_num, exc, "a CSV file with columns time_s and cp_mM"
+                )
+            ]
+        ) from None
     fields = [f.strip() for f in (reader.fieldnames or [])]
     missing = [c for c in ("time_s", "cp_mM") if c not in fields]
     if missing:
@@ -198,7 +208,7 @@ def read_aif_csv(path: str | os.PathLike[str], times_s: FloatArray) -> FloatArra
     problems: list[Problem] = []
     t_list: list[float] = []
     c_list: list[float] = []
-    for row_number, row in enumerate(reader, start=2):
+    for row_number, row in enumerate(records, start=2):
         clean = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
         values = []
         for column in ("time_s", "cp_mM"):
@@ -239,6 +249,10 @@ def read_aif_csv(path: str | os.PathLike[str], times_s: FloatArray) -> FloatArra
     if problems:
         raise InputValidationError(problems)
     return np.asarray(np.interp(times_s, t, c), dtype=np.float64)
+
+
+def _csv_error(source: str, line: int, exc: csv.Error, expected: str) -> Problem:
+    return Problem(source, f"cannot be read as CSV (line {line}: {exc})", expected)
 
 
 def write_roi_summaries(path: str | os.PathLike[str], rows: Iterable[RoiSummary]) -> None:
@@ -288,7 +302,13 @@ def write_evidence_rows(
             raise InputValidationError(
                 [Problem(source, f"cannot be read ({exc})", "a CSV evidence table")]
             ) from None
-        table = list(csv.reader(io.StringIO(text)))
+        lines = csv.reader(io.StringIO(text))
+        try:
+            table = list(lines)
+        except csv.Error as exc:
+            raise InputValidationError(
+                [_csv_error(source, lines.line_num, exc, "a CSV evidence table")]
+            ) from None
         if table:
             header = [h.strip() for h in table[0]]
             missing = [c for c in EVIDENCE_HEADER[:4] if c not in header]

@@ -49,6 +49,9 @@ __all__ = [
 E = TypeVar("E", bound=Enum)
 
 _DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
+#: Dates outside this range are typing errors (and would overflow date arithmetic).
+_FIRST_DATE = np.datetime64("1900-01-01", "D")
+_LAST_DATE = np.datetime64("2199-12-31", "D")
 _TRUE = {"TRUE", "YES", "Y", "1", "T"}
 _FALSE = {"FALSE", "NO", "N", "0", "F"}
 
@@ -206,6 +209,10 @@ class RawTable:
             values = _dates_one_by_one(cells.to_pylist())
         bad = ~empty & np.isnat(values)
         self.report(log, bad, column, "not a valid date", "a date written as YYYY-MM-DD")
+        far = ~np.isnat(values) & ((values < _FIRST_DATE) | (values > _LAST_DATE))
+        between = f"a date between {_FIRST_DATE} and {_LAST_DATE} (YYYY-MM-DD)"
+        self.report(log, far, column, "date out of range", between)
+        values = np.where(far, np.datetime64("NaT", "D"), values)
         if required:
             self.report(log, empty, column, "empty cell", "a date written as YYYY-MM-DD")
         return values
@@ -409,7 +416,31 @@ def _as_table(
             )
         )
         return None
-    return RawTable(source, _normalize_names(table))
+    normalized = _normalize_names(table)
+    if _repeated_columns(source, normalized.column_names, log):
+        return None
+    return RawTable(source, normalized)
+
+
+def _repeated_columns(source: TableSource, names: Sequence[str], log: ProblemLog) -> bool:
+    """Report each column name (after normalizing) found more than once; True when any is."""
+    positions: dict[str, list[int]] = {}
+    for number, name in enumerate(names, start=1):
+        if name:  # unnamed columns (trailing commas) are ignored anyway
+            positions.setdefault(name, []).append(number)
+    repeated = {name: at for name, at in positions.items() if len(at) > 1}
+    for name, at in repeated.items():
+        log.add(
+            Problem(
+                source.label,
+                f"column '{name}' appears {len(at)} times in the header (columns "
+                f"{', '.join(map(str, at))})",
+                expected="each column once: delete or rename the repeated columns",
+                row=1,
+                column=name,
+            )
+        )
+    return bool(repeated)
 
 
 # ---- checking a file before it is parsed ------------------------------------------------------
