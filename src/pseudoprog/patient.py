@@ -18,7 +18,7 @@ Examples
 ... )
 >>> record.baseline("L1")
 Observation(date=datetime.date(2021, 1, 5), size_mm=30.0, status=None, perpendicular_mm=None, \
-attenuation_hu=None, viable_mm=None)
+attenuation_hu=None, viable_mm=None, intratumoral_nodule=None)
 >>> normalize_organ("Lymph node"), LesionStatus.parse("unequivocal progression").value
 ('lymph_node', 'unequivocal_progression')
 """
@@ -37,6 +37,7 @@ from pseudoprog.errors import ParameterError
 __all__ = [
     "LesionRole",
     "LesionStatus",
+    "NoduleFinding",
     "Observation",
     "PatientRecord",
     "TrackedLesion",
@@ -82,6 +83,40 @@ class LesionStatus(CodedEnum):
             "NE": "not_evaluated",
             "not evaluable": "not_evaluated",
             "not done": "not_evaluated",
+        }
+
+
+class NoduleFinding(CodedEnum):
+    """An enhancing nodule inside a lesion, as the radiologist reads it at one scan.
+
+    Choi et al. (J Clin Oncol 2007;25:1753-1759) count "new intratumoral nodules or increase in
+    the size of the existing intratumoral nodules" as progression, whatever the lesion's size:
+    ``new`` and ``growing`` are progression, ``present`` (a nodule seen before, not larger) and
+    ``absent`` are not.
+    """
+
+    ABSENT = "absent"
+    PRESENT = "present"
+    NEW = "new"
+    GROWING = "growing"
+
+    @property
+    def progression(self) -> bool:
+        """Whether this finding is progression by Choi (a new or a growing nodule)."""
+        return self in (NoduleFinding.NEW, NoduleFinding.GROWING)
+
+    @classmethod
+    def _aliases(cls) -> Mapping[str, str]:
+        return {
+            "none": "absent",
+            "no": "absent",
+            "stable": "present",
+            "unchanged": "present",
+            "known": "present",
+            "enlarging": "growing",
+            "enlarged": "growing",
+            "increased": "growing",
+            "larger": "growing",
         }
 
 
@@ -176,8 +211,10 @@ class Observation:
 
     A target gives ``size_mm`` (longest diameter; short axis for a lymph node; 0 when it has
     disappeared); a non-target or new lesion gives a ``status`` (a new lesion may give a size
-    too, for iRECIST's new-lesion sums). ``perpendicular_mm``, ``attenuation_hu`` and
-    ``viable_mm`` serve the criteria that read them.
+    too, for iRECIST's new-lesion sums). ``perpendicular_mm`` (RANO-BM), ``attenuation_hu``
+    (mean attenuation in HU, portal venous phase; Choi), ``viable_mm`` (longest diameter of the
+    arterially enhancing part; mRECIST) and ``intratumoral_nodule`` (Choi) serve the criteria
+    that read them.
     """
 
     date: date
@@ -186,6 +223,7 @@ class Observation:
     perpendicular_mm: float | None = None
     attenuation_hu: float | None = None
     viable_mm: float | None = None
+    intratumoral_nodule: NoduleFinding | None = None
 
     @property
     def evaluated(self) -> bool:

@@ -10,7 +10,10 @@ with the optional columns that patient-level criteria read:
 - ``measurements``: ``lesion_id, date`` and, per row, ``size_mm`` (longest diameter, short axis
   for a lymph node, 0 for a target that disappeared) or ``status`` (``present``, ``absent``,
   ``unequivocal_progression``, ``equivocal``, ``not_evaluated``); optionally ``sequence``,
-  ``perpendicular_mm``, ``attenuation_hu``, ``viable_mm``.
+  ``perpendicular_mm`` (RANO-BM), ``attenuation_hu`` (mean attenuation in HU, portal venous
+  phase; Choi), ``viable_mm`` (longest diameter of the arterially enhancing part; mRECIST, where
+  it may stand in for ``size_mm``) and ``intratumoral_nodule`` (``absent``, ``present``,
+  ``new``, ``growing``; Choi).
 
 :func:`load_patients` checks the whole input and the baseline of every patient against the
 criteria (too many targets, a target not measurable at baseline, a non-target given a size, a
@@ -43,6 +46,7 @@ from pseudoprog.io.tabular import ProblemLog, RawTable, read_workbook
 from pseudoprog.patient import (
     LesionRole,
     LesionStatus,
+    NoduleFinding,
     Observation,
     PatientRecord,
     TrackedLesion,
@@ -87,6 +91,7 @@ PATIENT_MEASUREMENT_COLUMNS = {
         "perpendicular_mm",
         "attenuation_hu",
         "viable_mm",
+        "intratumoral_nodule",
     ),
 }
 
@@ -183,6 +188,7 @@ def _parse_observations(
         "size_mm", log, required=False, unit="mm", minimum=0, maximum=MAX_SIZE_MM
     )
     statuses = table.parse_enum("status", LesionStatus, log, required=False)
+    nodules = table.parse_enum("intratumoral_nodule", NoduleFinding, log, required=False)
     extra = {
         name: table.parse_numbers(name, log, required=False, unit=unit, minimum=low, maximum=high)
         for name, unit, low, high in (
@@ -191,14 +197,15 @@ def _parse_observations(
             ("viable_mm", "mm", 0.0, MAX_SIZE_MM),
         )
     }
-    no_value = table.empty("size_mm") & table.empty("status")
+    no_value = table.empty("size_mm") & table.empty("status") & table.empty("viable_mm")
     table.report(
         log,
         no_value & (ids != ""),
         "size_mm" if table.has("size_mm") or not table.has("status") else "status",
         "neither a size nor a status",
-        "size_mm for a target lesion, or status (present, absent, unequivocal_progression, "
-        "equivocal, not_evaluated) for a non-target or new lesion",
+        "size_mm for a target lesion (or viable_mm, the enhancing diameter, for mRECIST), or "
+        "status (present, absent, unequivocal_progression, equivocal, not_evaluated) for a "
+        "non-target or new lesion",
     )
     if lesions is None:
         return None
@@ -230,6 +237,7 @@ def _parse_observations(
             perpendicular_mm=_number(extra["perpendicular_mm"][i]),
             attenuation_hu=_number(extra["attenuation_hu"][i]),
             viable_mm=_number(extra["viable_mm"][i]),
+            intratumoral_nodule=nodules[i],
         )
         by_lesion.setdefault(lesion_id, []).append((i + 2, observation))
     return by_lesion
@@ -293,6 +301,22 @@ def _check_observations(
                     row=row,
                     column="date",
                     value=obs.date.isoformat(),
+                )
+            )
+        nodule = obs.intratumoral_nodule
+        if nodule is not None and nodule.progression and obs.date <= treated:
+            log.add(
+                Problem(
+                    label,
+                    f"lesion {lesion.lesion_id} has a {nodule.value} intratumoral nodule on "
+                    f"{obs.date.isoformat()}, on or before the treatment start "
+                    f"{treated.isoformat()}; a nodule is new or growing only compared with an "
+                    "earlier scan on treatment",
+                    expected="present (or absent) at baseline; new or growing only on scans "
+                    "after treatment_date",
+                    row=row,
+                    column="intratumoral_nodule",
+                    value=nodule.value,
                 )
             )
         if (
