@@ -9,9 +9,11 @@ is pending, and the parameters used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from pseudoprog.criteria.result import Finding, Reason
@@ -48,6 +50,9 @@ class PatientWarningKind(StrEnum):
     UNCONFIRMED_PROGRESSION = "unconfirmed_progression"
     EVENTS_NOT_RECORDED = "events_not_recorded"
     BEST_RESPONSE = "best_response"
+    SIZE_ONLY_PROGRESSION = "size_only_progression"
+    """RECIST 1.1 would read PD on size alone where the criteria (Choi, mRECIST) do not."""
+    ATTENUATION_NOT_MEASURED = "attenuation_not_measured"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,9 @@ class Pending:
         }
 
 
+_NO_METRICS: Mapping[str, float | None] = MappingProxyType({})
+
+
 def _iso(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -99,7 +107,9 @@ class TimepointResult:
     ``target_response`` is ``None`` without target lesions, ``non_target_response`` without
     non-target lesions. ``new_lesions`` tells whether an unequivocal new lesion was seen.
     The percentages are the change of the target sum from the baseline sum and from the nadir
-    (the smallest sum before this assessment, baseline included).
+    (the smallest sum before this assessment, baseline included). ``metrics`` holds the
+    criteria's own numbers (Choi: ``attenuation_hu``, ``attenuation_change_pct``), written to
+    JSON only when there are any.
     """
 
     date: date
@@ -112,10 +122,11 @@ class TimepointResult:
     change_from_nadir_pct: float | None
     reasons: tuple[Reason, ...]
     nadir_mm: float | None = None
+    metrics: Mapping[str, float | None] = field(default_factory=lambda: _NO_METRICS)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary; the keys are the documented output fields."""
-        return {
+        out: dict[str, Any] = {
             "date": self.date.isoformat(),
             "response": self.response.value,
             "target_response": _code(self.target_response),
@@ -126,6 +137,9 @@ class TimepointResult:
             "change_from_nadir_pct": _round(self.change_from_nadir_pct, 1),
             "reasons": [r.to_dict() for r in self.reasons],
         }
+        if self.metrics:
+            out["metrics"] = {k: _round(v) for k, v in self.metrics.items()}
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,7 @@ __all__ = [
     "assess",
     "baseline_problems",
     "counted_size",
+    "lesion_warnings",
     "non_target_state",
     "overall_response",
     "target_state",
@@ -511,6 +512,33 @@ def new_lesion_finding(
     return True, Reason(rule, text), equivocal
 
 
+def lesion_warnings(
+    point: Timepoint, non_target: NonTargetState | None, equivocal_new: tuple[str, ...]
+) -> list[PatientWarning]:
+    """Warnings of one assessment: equivocal non-targets, equivocal new lesions."""
+    warnings = []
+    if non_target is not None and non_target.equivocal:
+        warnings.append(
+            PatientWarning(
+                PatientWarningKind.EQUIVOCAL_NON_TARGET,
+                f"{point.date.isoformat()}: non-target {', '.join(non_target.equivocal)}"
+                " equivocal; progression only when unequivocal",
+                point.date,
+            )
+        )
+    if equivocal_new:
+        warnings.append(
+            PatientWarning(
+                PatientWarningKind.EQUIVOCAL_NEW_LESION,
+                f"{point.date.isoformat()}: possible new lesion {', '.join(equivocal_new)} "
+                "is equivocal: not progression yet; if a later scan confirms it, "
+                "progression dates from this scan",
+                point.date,
+            )
+        )
+    return warnings
+
+
 def assess(
     record: PatientRecord,
     *,
@@ -553,28 +581,10 @@ def assess(
         non_target = non_target_state(point.non_targets) if baseline.non_targets else None
         if non_target is not None:
             reasons.append(non_target.reason)
-            if non_target.equivocal:
-                warnings.append(
-                    PatientWarning(
-                        PatientWarningKind.EQUIVOCAL_NON_TARGET,
-                        f"{point.date.isoformat()}: non-target {', '.join(non_target.equivocal)}"
-                        " equivocal; progression only when unequivocal",
-                        point.date,
-                    )
-                )
         new, new_reason, equivocal_new = new_lesion_finding(point, points[:index])
         if new_reason is not None:
             reasons.append(new_reason)
-        if equivocal_new:
-            warnings.append(
-                PatientWarning(
-                    PatientWarningKind.EQUIVOCAL_NEW_LESION,
-                    f"{point.date.isoformat()}: possible new lesion {', '.join(equivocal_new)} "
-                    "is equivocal: not progression yet; if a later scan confirms it, "
-                    "progression dates from this scan",
-                    point.date,
-                )
-            )
+        warnings.extend(lesion_warnings(point, non_target, equivocal_new))
         response = overall_response(
             None if target is None else target.response,
             None if non_target is None else non_target.response,
