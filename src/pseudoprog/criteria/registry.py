@@ -2,9 +2,9 @@
 
 Lesion-level criteria judge one treated lesion's own course (``amini2016``, ``srs-brain``);
 patient-level criteria judge all of a patient's lesions at each assessment (``recist1.1``,
-``irecist``, ``pcwg3-bone``, ``rano-bm``). Each :class:`CriteriaSet` names the module of its
-engine and its parameter class; modules are imported when first used, so listing the registry
-stays cheap.
+``irecist``, ``pcwg3-bone``, ``rano-bm``, ``choi``, ``mrecist``). Each :class:`CriteriaSet`
+names the module of its engine and its parameter class; modules are imported when first used,
+so listing the registry stays cheap.
 
 Examples
 --------
@@ -18,6 +18,8 @@ Examples
 'amini2016'
 >>> default_for_site(Site.BRAIN).name
 'rano-bm'
+>>> default_for_site(Site.LIVER).name
+'choi'
 """
 
 from __future__ import annotations
@@ -307,6 +309,33 @@ REGISTRY: dict[str, CriteriaSet] = {
             parameters_class="SrsBrainParameters",
             applies_to=(Site.BRAIN,),
             aliases=("srs brain", "brain srs", "srsbrain"),
+        ),
+        CriteriaSet(
+            name="choi",
+            kind=CriteriaKind.PATIENT,
+            title=(
+                "Choi CT criteria: response by size or attenuation (GIST and liver metastases "
+                "under targeted therapy)"
+            ),
+            citation="Choi H, Charnsangavej C, Faria SC, et al. J Clin Oncol 2007;25:1753-1759",
+            version="2007",
+            module="pseudoprog.criteria.choi",
+            parameters_class="ChoiParameters",
+            sites=(Site.LIVER,),
+            aliases=("choi criteria", "choi2007"),
+        ),
+        CriteriaSet(
+            name="mrecist",
+            kind=CriteriaKind.PATIENT,
+            title=(
+                "Modified RECIST for hepatocellular carcinoma: viable, arterially enhancing tumour"
+            ),
+            citation="Lencioni R, Llovet JM. Semin Liver Dis 2010;30:52-60",
+            version="2010",
+            module="pseudoprog.criteria.mrecist",
+            parameters_class="MRecistParameters",
+            applies_to=(Site.LIVER,),
+            aliases=("m-recist", "modified recist", "mrecist hcc"),
         ),
     )
 }
