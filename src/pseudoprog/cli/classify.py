@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from collections.abc import Sequence as Sequence_
 from datetime import date
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -39,6 +40,7 @@ from pseudoprog.cli._common import (
     report_user_errors,
 )
 from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table
+from pseudoprog.cli.compare import classify_compared
 from pseudoprog.cli.patient_level import TableFiles, classify_patients
 from pseudoprog.criteria import registry
 from pseudoprog.criteria.amini2016 import CATEGORIES, assess_many
@@ -175,10 +177,22 @@ def classify(
             show_default=False,
         ),
     ] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare",
+            help="Another patient-level criteria set read beside --criteria on the same "
+            "patients, e.g. --criteria choi --compare recist1.1 (its default parameters, with "
+            "the same timepoint window and best-response rules).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Classify each lesion (amini2016: PR, SD, PD, OPP or INDETERMINATE; srs-brain) or each
-    patient at each assessment (recist1.1, irecist, rano-bm, pcwg3-bone), with the reasons."""
+    patient at each assessment (recist1.1, irecist, rano-bm, pcwg3-bone, choi, mrecist), with
+    the reasons."""
     entry = registry.get(criteria) if criteria else _default_criteria(lesions, workbook)
+    other = None if compare is None else _compared_criteria(compare, entry)
     day: date | None = None if as_of is None else as_of.date()
     changed = changed_options(
         error_mm=error_mm,
@@ -205,7 +219,8 @@ def classify(
             assignments=assignments,
         )
     if entry.kind is registry.CriteriaKind.PATIENT:
-        classify_patients(
+        run = classify_patients if other is None else partial(classify_compared, compare=other)
+        run(
             entry=entry,
             params=params,
             tables=TableFiles(lesions, measurements, events, workbook),
@@ -269,6 +284,30 @@ def classify(
         err_console.print(f"Wrote {len(cohort.histories)} lesions to {output}")
 
 
+def _compared_criteria(name: str, entry: registry.CriteriaSet) -> registry.CriteriaSet:
+    """The criteria set of ``--compare``: patient level, like ``--criteria``, and another one."""
+    other = registry.get(name)
+    patient = ", ".join(
+        n for n, c in registry.REGISTRY.items() if c.kind is registry.CriteriaKind.PATIENT
+    )
+    if entry.kind is not registry.CriteriaKind.PATIENT:
+        raise ParameterError(
+            f"--compare reads two patient-level criteria sets side by side; --criteria "
+            f"{entry.name} is lesion level. Choose patient-level criteria ({patient})"
+        )
+    if other.kind is not registry.CriteriaKind.PATIENT:
+        raise ParameterError(
+            f"--compare {name!r} is lesion level; compare with a patient-level criteria set "
+            f"({patient})"
+        )
+    if other.name == entry.name:
+        raise ParameterError(
+            f"--compare {name!r} is the criteria set already chosen ({entry.name}); compare "
+            "with another one, e.g. --criteria choi --compare recist1.1"
+        )
+    return other
+
+
 def _bind_engine(
     assess: Callable[..., Assessment],
     *,
@@ -298,7 +337,7 @@ def _lesion_evidence(
 
 
 def _default_criteria(lesions: Path | None, workbook: Path | None) -> registry.CriteriaSet:
-    """The default criteria set of the lesions' site: spine amini2016, brain rano-bm.
+    """The default criteria set of the lesions' site: spine amini2016, brain rano-bm, liver choi.
 
     The lesions table is only peeked at here; its problems are reported by the reader.
     """

@@ -1,6 +1,7 @@
 """Output of patient-level criteria: terminal table, JSON and CSV, one row per timepoint.
 
-``classify --criteria recist1.1`` (or ``irecist``, ``pcwg3-bone``) reads the tables with
+``classify --criteria recist1.1`` (or ``irecist``, ``pcwg3-bone``, ``rano-bm``, ``choi``,
+``mrecist``) reads the tables with
 :func:`pseudoprog.io.patients.load_patients`, runs the engine on every patient and writes the
 results with :func:`render_patient_table`, :func:`patients_json` or :func:`patients_csv`.
 """
@@ -11,7 +12,7 @@ import csv
 import io
 import sys
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,19 +24,22 @@ from rich.markup import escape
 
 from pseudoprog.cli._common import console, err_console
 from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table
-from pseudoprog.criteria.patient_result import PatientAssessment, Pending
+from pseudoprog.criteria.patient_result import PatientAssessment, Pending, TimepointResult
 from pseudoprog.io.atomic import atomic_write_bytes
-from pseudoprog.io.patients import PatientCohort, load_patients
+from pseudoprog.io.patients import BaselineCheck, PatientCohort, load_patients
+from pseudoprog.patient import PatientRecord, TrackedLesion
 
 #: Width of a terminal table written to a file: every column is shown.
 FILE_WIDTH = 200
 
 __all__ = [
+    "COMPARE_CSV_COLUMNS",
     "CSV_COLUMNS",
     "FILE_WIDTH",
     "TableFiles",
     "assess_patients",
     "assess_patients_command",
+    "baseline_check",
     "classify_patients",
     "patients_csv",
     "patients_document",
@@ -86,12 +90,29 @@ def _pending_note(item: Pending) -> str:
     return f"unconfirmed since {item.since.isoformat()}; confirm: {window}"
 
 
+#: Reason code of a timepoint where RECIST 1.1 would read PD on size alone (Choi, mRECIST).
+SIZE_ONLY_PD = "size_only_pd"
+
+
+def _guard_note(point: TimepointResult) -> str:
+    """``RECIST 1.1: PD on size alone`` when the timepoint carries the guard's reason."""
+    if any(str(r.code) == SIZE_ONLY_PD for r in point.reasons):
+        return "RECIST 1.1 would read PD on size alone"
+    return ""
+
+
+def _metric(point: TimepointResult, name: str) -> float | None:
+    return point.metrics.get(name)
+
+
 def render_patient_table(
     results: Sequence[PatientAssessment], *, width: int, title: str
 ) -> FittedTable:
     """One row per patient and timepoint, the best overall response on each patient's last row.
 
     At 80 columns the sums, the percentages and the reasons are hidden first, with a note.
+    Choi adds the change of attenuation (``ΔHU%``); a timepoint that RECIST 1.1 would read as
+    PD on size alone says so in the note.
     """
     columns = [
         ColumnSpec("Patient", min_width=10),
@@ -103,6 +124,7 @@ def render_patient_table(
         ColumnSpec("Sum mm", justify="right", level=2),
         ColumnSpec("Δbase%", justify="right", level=2),
         ColumnSpec("Δnadir%", justify="right", level=1),
+        ColumnSpec("ΔHU%", justify="right", level=1),
         ColumnSpec("Best", level=0),
         ColumnSpec("Note", wrap=True, level=3),
     ]
@@ -111,13 +133,14 @@ def render_patient_table(
         points = result.timepoints
         if not points:
             note = escape("; ".join(w.message for w in result.warnings)) or "no follow-up"
-            rows.append([escape(result.patient_id), *["-"] * 9, note])
+            rows.append([escape(result.patient_id), *["-"] * 10, note])
             continue
         for k, point in enumerate(points):
             last = k == len(points) - 1
-            note = ""
+            notes = [_guard_note(point)]
             if last:
-                note = "; ".join(_pending_note(p) for p in result.pending)
+                notes += [_pending_note(p) for p in result.pending]
+            note = "; ".join(n for n in notes if n)
             rows.append(
                 [
                     escape(result.patient_id),
@@ -129,6 +152,7 @@ def render_patient_table(
                     _num(point.target_sum_mm, ".1f"),
                     _num(point.change_from_baseline_pct, "+.1f"),
                     _num(point.change_from_nadir_pct, "+.1f"),
+                    _num(_metric(point, "attenuation_change_pct"), "+.1f"),
                     _code(result.best_overall_response) if last else "",
                     escape(note),
                 ]
@@ -148,7 +172,9 @@ def render_patient_table(
 
 
 #: Columns left out when no row has a value in them (e.g. target sums for bone-scan criteria).
-_OPTIONAL_COLUMNS = frozenset({"Target", "Non-target", "Sum mm", "Δbase%", "Δnadir%", "Note"})
+_OPTIONAL_COLUMNS = frozenset(
+    {"Target", "Non-target", "Sum mm", "Δbase%", "Δnadir%", "ΔHU%", "Note"}
+)
 
 
 def response_counts(results: Sequence[PatientAssessment]) -> str:
@@ -206,12 +232,38 @@ CSV_COLUMNS = (
 )
 
 
-def patients_csv(results: Sequence[PatientAssessment]) -> bytes:
-    """One CSV row per patient and timepoint (a patient without follow-up gets one row)."""
+#: Columns added to the CSV output by ``--compare``.
+COMPARE_CSV_COLUMNS = (
+    "compare_criteria",
+    "compare_response",
+    "compare_best_overall_response",
+    "agree",
+)
+
+
+def patients_csv(
+    results: Sequence[PatientAssessment],
+    *,
+    compared: Sequence[PatientAssessment] | None = None,
+) -> bytes:
+    """One CSV row per patient and timepoint (a patient without follow-up gets one row).
+
+    The criteria's own numbers (Choi's ``attenuation_hu``, ``baseline_attenuation_hu``,
+    ``attenuation_change_pct``) follow the standard columns; with ``compared`` (the same
+    patients by another criteria set, in the same order) the other set's response at the same
+    date, its best overall response and whether the two agree follow them.
+    """
+    metrics = list(
+        dict.fromkeys(k for r in results for point in r.timepoints for k in point.metrics)
+    )
+    columns = [*CSV_COLUMNS, *metrics]
+    if compared is not None:
+        columns += COMPARE_CSV_COLUMNS
+    others = list(compared) if compared is not None else [None] * len(results)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    for result in results:
+    for result, other in zip(results, others, strict=True):
         head = result.to_dict()
         common = {
             "patient_id": result.patient_id,
@@ -223,6 +275,10 @@ def patients_csv(results: Sequence[PatientAssessment]) -> bytes:
             "best_response_confirmed": _blank(head["best_response_confirmed"]),
             "warnings": " | ".join(w["message"] for w in head["warnings"]),
         }
+        theirs = {} if other is None else {t.date.isoformat(): t for t in other.timepoints}
+        if other is not None:
+            common["compare_criteria"] = other.criteria
+            common["compare_best_overall_response"] = _blank(_value(other.best_overall_response))
         for point in head["timepoints"] or [None]:
             row = dict(common)
             if point is not None:
@@ -230,8 +286,27 @@ def patients_csv(results: Sequence[PatientAssessment]) -> bytes:
                     {k: _blank(point[k]) for k in CSV_COLUMNS if k in point and k != "reasons"}
                 )
                 row["reasons"] = " | ".join(r["message"] for r in point["reasons"])
+                row.update({k: _blank(v) for k, v in point.get("metrics", {}).items()})
+                if other is not None:
+                    match = theirs.get(point["date"])
+                    row["compare_response"] = _blank(
+                        None if match is None else _value(match.response)
+                    )
+                    row["agree"] = _blank(
+                        None if match is None else _agree(point["response"], match.response)
+                    )
             writer.writerow(row)
     return buffer.getvalue().encode("utf-8")
+
+
+def _value(code: Any) -> str | None:
+    return None if code is None else str(code.value)
+
+
+def _agree(response: str, other: Any) -> bool:
+    """Whether two codes are the same response (iRECIST's iUPD/iCPD read as PD)."""
+    plain = getattr(other, "recist", other)
+    return bool(response == str(plain.value) or response == str(other.value))
 
 
 def _blank(value: Any) -> Any:
@@ -277,17 +352,40 @@ def _emit(data: bytes, *, output: Path | None, count: int) -> None:
         err_console.print(f"Wrote {count} patients to {output}")
 
 
-def _load_and_assess(
-    *, entry: Any, params: Any, tables: TableFiles, as_of: date | None
-) -> tuple[PatientCohort, list[PatientAssessment]]:
-    """Read the tables (with the criteria's baseline check), print notices, assess everyone."""
+def baseline_check(entry: Any, params: Any) -> BaselineCheck | None:
+    """The criteria's check of each patient's baseline with its parameters, if it has one."""
     check = getattr(entry.load(), "baseline_problems", None)
+    if check is None:
+        return None
+
+    def run(record: PatientRecord) -> Iterable[tuple[TrackedLesion | None, str, str]]:
+        found: Iterable[tuple[TrackedLesion | None, str, str]] = check(record, params)
+        return found
+
+    return run
+
+
+def _load_and_assess(
+    *,
+    entry: Any,
+    params: Any,
+    tables: TableFiles,
+    as_of: date | None,
+    also: BaselineCheck | None = None,
+) -> tuple[PatientCohort, list[PatientAssessment]]:
+    """Read the tables (with the criteria's baseline check, and ``also``), print notices,
+    assess everyone."""
+    checks = [c for c in (baseline_check(entry, params), also) if c is not None]
     cohort = load_patients(
         lesions=tables.lesions,
         measurements=tables.measurements,
         events=tables.events,
         workbook=tables.workbook,
-        baseline_check=None if check is None else (lambda record: check(record, params)),
+        baseline_check=(
+            None
+            if not checks
+            else (lambda record: [problem for c in checks for problem in c(record)])
+        ),
     )
     for notice in cohort.notices:
         err_console.print(f"[yellow]Note:[/] {escape(notice)}")

@@ -311,8 +311,9 @@ def baseline_problems(
                     f"target {target.lesion_id} has no attenuation_hu at its baseline scan "
                     f"({base.date.isoformat()}); Choi reads each target's mean attenuation "
                     "(HU, portal venous phase) beside its size",
-                    "attenuation_hu in the measurements table for every target's scans, or "
-                    "criteria that read size alone (--criteria recist1.1)",
+                    "attenuation_hu in the measurements table for every target's scans; or "
+                    "criteria that fit the input: --criteria mrecist (viable_mm, arterially "
+                    "enhancing diameters) or --criteria recist1.1 (size alone)",
                 )
             )
         elif hu <= 0:
@@ -487,8 +488,8 @@ def _choi_target(
             f"Target PR by attenuation: {attenuation.short()} (≥ "
             f"{params.pr_attenuation_decrease_pct:g}% below baseline), whatever the size "
             f"(sum {_signed(target.change_from_baseline_pct)} from baseline, "
-            f"{_signed(target.change_from_nadir_pct)} from the nadir); Choi: a decrease in "
-            "size ≥ 10% or a decrease in tumour density (HU) ≥ 15%",
+            f'{_signed(target.change_from_nadir_pct)} from the nadir); {_TABLE}: "a decrease '
+            'in size of ≥10% or a decrease in tumor density (HU) ≥15%"',
         )
         return replace(target, response=R.PR, reason=reason), False
     change = _size_change(target, params)
@@ -592,8 +593,8 @@ def assess(
                 f"{'none' if target is None else target.response.value}, non-target "
                 f"{'none' if non_target is None else non_target.response.value}, new lesions "
                 f"{'yes' if new else 'no'}, new or growing intratumoral nodule "
-                f"{'yes' if nodule is not None else 'no'} (Choi, {CITATION}; overall table of "
-                "RECIST 1.1)",
+                f"{'yes' if nodule is not None else 'no'} (Choi et al., J Clin Oncol 2007; "
+                "overall table of RECIST 1.1)",
             )
         )
         guard = size_only_progression(

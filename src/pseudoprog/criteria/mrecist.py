@@ -446,7 +446,8 @@ def assess(
                 f"Overall {response.value}: target "
                 f"{'none' if target is None else target.response.value}, non-target "
                 f"{'none' if non_target is None else non_target.response.value}, new lesions "
-                f"{'yes' if new else 'no'} (mRECIST, {CITATION}; overall table of RECIST 1.1)",
+                f"{'yes' if new else 'no'} (mRECIST, Lencioni & Llovet, Semin Liver Dis 2010; "
+                "overall table of RECIST 1.1)",
             )
         )
         guard = size_only_progression(
