@@ -8,7 +8,8 @@ the header is row 1, the first data row is row 2.
 Every problem names the table as well as the file (``lesions table l.csv``, ``measurements
 sheet of book.xlsx``), and a file that cannot be read as a table says why: not found, a
 folder, not readable, not UTF-8, not a CSV file at all (an image, a workbook saved under a
-``.csv`` name), empty, or a header without data rows.
+``.csv`` name), empty, or a header without data rows. Parquet files and folders of them
+(:mod:`pseudoprog.io.columnar`) go through the same checks.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from pseudoprog.domain import normalize_token
+from pseudoprog.io.columnar import PARQUET_MAGIC, is_parquet, read_parquet
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -464,6 +466,7 @@ _SIGNATURES = (
     (b"%PDF", "a PDF document"),
     (b"\x1f\x8b", "gzip-compressed data"),
     (_OLE2, _OLE2_KIND),
+    (PARQUET_MAGIC, "a Parquet file"),
 )
 
 
@@ -572,6 +575,8 @@ def _not_a_csv(path: Path, head: bytes, label: str) -> Problem | None:
     expected = _CSV_EXPECTED
     if kind == "an Excel workbook (.xlsx)":
         expected = "a UTF-8 CSV file, or the workbook under a name ending in .xlsx"
+    elif kind == "a Parquet file":
+        expected = "a UTF-8 CSV file, or the Parquet file under a name ending in .parquet"
     elif kind in (_OLE2_KIND, "an OpenDocument spreadsheet (.ods)"):
         expected = "a UTF-8 CSV file or an .xlsx workbook: open the file and save it as one"
     return Problem(label, f"not a CSV file: it holds {kind}", expected=expected)
@@ -669,13 +674,23 @@ def read_workbook(path: str | Path, log: ProblemLog, *, table: str = "") -> Work
 def read_table(
     path: str | Path, log: ProblemLog, *, table: str = "", columns: Sequence[str] = ()
 ) -> RawTable | None:
-    """Read one table from a CSV file (or the first sheet of an Excel file).
+    """Read one table from a CSV file, the first sheet of an Excel file, or Parquet.
+
+    Parquet is a ``.parquet`` file or a folder of Parquet files (a partitioned dataset); its
+    typed columns become the text cells a CSV file holds (:mod:`pseudoprog.io.columnar`).
 
     ``table`` names the table in every problem (``lesions table l.csv``), and ``columns``, its
     required columns, are named when the file is empty. Returns ``None`` after logging a
     problem when the file is missing, unreadable, not a CSV file, not UTF-8, or empty.
     """
     path = Path(path)
+    if is_parquet(path):
+        source = TableSource(path, table=table)
+        parquet = read_parquet(path, source.label)
+        if isinstance(parquet, Problem):
+            log.add(parquet)
+            return None
+        return _as_table(source, parquet, log, columns)
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         book = read_workbook(path, log, table=table)
         if book is None:
