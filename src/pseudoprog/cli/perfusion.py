@@ -1,6 +1,7 @@
 """``pseudoprog perfusion``: DCE-MRI kinetic model fitting (sub-commands ``fit``, ``change``).
 
-``fit`` reads a 4-D DCE series (NIfTI, time last) with its frame times, converts signal to
+``fit`` reads a 4-D DCE series (NIfTI, time last, or a folder of DICOM files) with its frame
+times, converts signal to
 concentration when asked, fits a kinetic model in every voxel of the mask and writes one NIfTI
 map per parameter on the input grid, a text summary, the settings (``fit.json``), the AIF used
 (``aif.csv``) and, with ``--roi``, ROI summaries (``roi_summary.csv``). ``change`` compares an
@@ -212,7 +213,14 @@ def _estimate_arrival(times: FloatArray, values: npt.NDArray[np.float32]) -> flo
 @perfusion_app.command("fit")
 @report_user_errors
 def fit_command(
-    dce: Annotated[Path, typer.Option("--dce", help="4-D DCE-MRI NIfTI (time last).")],
+    dce: Annotated[
+        Path,
+        typer.Option(
+            "--dce",
+            help="4-D DCE-MRI NIfTI (time last), or a folder of DICOM files of one DCE series "
+            "(frame times, flip angle and TR read from the headers).",
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Output directory for the maps.")],
     times: Annotated[
         Path | None,
@@ -319,12 +327,44 @@ def fit_command(
         int | None,
         typer.Option("--workers", min=1, help="Threads (default: every core).", show_default=False),
     ] = None,
+    dicom_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--dicom-out",
+            help="Also write a DICOM Parametric Map per parameter here (DICOM --dce only).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Fit a kinetic model in every voxel and write parameter maps."""
+    dicom = None
+    if dce.is_dir():
+        from pseudoprog.cli._dicom_dce import dicom_input
+
+        if times is not None and frame_interval is not None:
+            raise ParameterError("give either --times or --frame-interval, not both")
+        dicom = dicom_input(
+            dce,
+            times=times,
+            frame_interval=frame_interval,
+            flip_angle=flip_angle,
+            tr_ms=tr_ms,
+            concentration=concentration,
+        )
+        flip_angle, tr_ms = dicom.flip_angle, dicom.tr_ms
+        for warning in dicom.warnings:
+            err_console.print(f"[yellow]Warning:[/] {warning}")
+    elif dicom_out is not None:
+        raise ParameterError(
+            "--dicom-out needs a DICOM series as --dce (a folder of DICOM files): the maps "
+            "reference their source images"
+        )
     _check_signal_options(concentration, t1, t1_ms, flip_angle, tr_ms, r1, baseline_frames)
     times_for = _frame_times(dce, times, frame_interval)
     problems: list[Problem] = []
-    series: DceSeries | None = _collect(problems, lambda: open_dce(dce, times_for))
+    series: DceSeries | None = (
+        dicom.series if dicom is not None else _collect(problems, lambda: open_dce(dce, times_for))
+    )
     geometry = series.geometry if series is not None else None
     mask_data = _load_like(problems, mask, geometry, "mask")
     roi_data = _load_like(problems, roi, geometry, "ROI label image")
@@ -450,7 +490,13 @@ def fit_command(
             mask,
             fit_delay,
         )
-        _write_outputs(out, data, series, result, cp, roi_data, settings, notes)
+        dicom_maps = None
+        if dicom is not None:
+            settings["dicom"] = dicom.settings()
+            if dicom_out is not None:
+                settings["dicom_out"] = str(dicom_out)
+                dicom_maps = partial(_write_dicom_maps, dicom_out, dicom.dicom, result.model.value)
+        _write_outputs(out, data, series, result, cp, roi_data, settings, notes, dicom_maps)
     for note in notes:
         err_console.print(f"[yellow]Note:[/] {note}")
     print_wrapped(console, f"{result.summary()}\nMaps written to {out}")
@@ -605,11 +651,13 @@ def _write_outputs(
     roi_data: FloatArray | None,
     settings: dict[str, Any],
     notes: list[str],
+    dicom_maps: Callable[[dict[str, npt.NDArray[np.float32]]], None] | None = None,
 ) -> None:
     geometry = series.geometry
     labels = None
     if roi_data is not None:
         labels = np.where(np.isfinite(roi_data), np.rint(roi_data), 0).astype(np.int64)
+    parameters: dict[str, npt.NDArray[np.float32]] = {}
     with atomic_directory(out) as staging:
         # One volume at a time keeps memory at a few volumes whatever the image size.
         ok_volume = data.scatter(result.ok, fill=0).astype(bool)
@@ -622,6 +670,8 @@ def _write_outputs(
                 volume = data.scatter(values)
                 if labels is not None:
                     summaries.extend(roi_summaries({name: volume}, labels, ok=ok_volume))
+                if dicom_maps is not None and name in result.model.parameters:
+                    parameters[name] = volume
             write_maps(staging, {name: volume}, geometry)
             del volume
         text = result.summary() + "\n" + "".join(f"Note: {n}\n" for n in notes)
@@ -633,6 +683,20 @@ def _write_outputs(
         (staging / "aif.csv").write_text("\n".join(aif_lines) + "\n", encoding="utf-8")
         if labels is not None:
             dce_io.write_roi_summaries(staging / "roi_summary.csv", summaries)
+        if dicom_maps is not None:
+            # written last, before the NIfTI outputs are committed: a failure leaves neither
+            dicom_maps(parameters)
+
+
+def _write_dicom_maps(
+    directory: Path, dicom: Any, model: str, maps: dict[str, npt.NDArray[np.float32]]
+) -> None:
+    """Write the Parametric Maps into ``directory`` (staged, then moved in)."""
+    from pseudoprog.io.dicom_maps import write_parametric_maps
+
+    version = getattr(pseudoprog, "__version__", "")
+    with atomic_directory(directory) as staging:
+        write_parametric_maps(staging, dicom, maps, model=model, software_version=version or "0")
 
 
 def _resolve_map(path: Path, parameter: str) -> tuple[Path, Path | None]:

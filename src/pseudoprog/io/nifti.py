@@ -167,13 +167,18 @@ class VoxelData:
 
 @dataclass(frozen=True, eq=False)
 class DceSeries:
-    """A 4-D DCE-MRI series whose header, geometry and frame times have been checked."""
+    """A 4-D DCE-MRI series whose header, geometry and frame times have been checked.
+
+    The frames come from the NIfTI file ``path`` or, for series read from another format
+    (a DICOM folder), from ``_source``: a callable yielding each 3-D frame in time order.
+    """
 
     path: Path
     geometry: Geometry
     frames: int
     times_s: FloatArray
     _image: Any
+    _source: Callable[[], Iterator[npt.NDArray[np.float32]]] | None = None
 
     def read(
         self,
@@ -201,7 +206,9 @@ class DceSeries:
         bad_voxels = 0
         first_bad: int | None = None
         try:
-            for t, frame in enumerate(_frames_of(self.path, self._image)):
+            source = self._source
+            frames = source() if source is not None else _frames_of(self.path, self._image)
+            for t, frame in enumerate(frames):
                 row = frame.reshape(-1, order="F")[index]
                 finite = np.isfinite(row)
                 if not np.all(finite):
