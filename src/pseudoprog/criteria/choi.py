@@ -123,6 +123,10 @@ class SizeReference(CodedEnum):
     NADIR = "nadir"
     BASELINE = "baseline"
 
+    @classmethod
+    def _described_as(cls) -> tuple[str | None, str]:
+        return "pd_size_reference", "reference of the size change (Choi PD)"
+
 
 class ChoiRule(StrEnum):
     """Rules of Choi beyond RECIST 1.1's; the value is the code written in reasons."""
