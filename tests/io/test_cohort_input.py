@@ -249,7 +249,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     )
     columns = sorted((p.source.split("/")[-1], p.column or "") for p in found)
     assert columns == [
-        ("events.csv", ""),  # empty
+        ("events.csv", "kind"),  # no rows is fine for events, a missing column is not
         ("lesions.csv", "dose_gy"),
         ("lesions.csv", "fractions"),
         ("m.csv", "date"),

@@ -109,3 +109,25 @@ def test_event_constructors_without_value_still_work() -> None:
     assert Event("P1", date(2010, 2, 1), EventKind.NEW_BONE_LESIONS, value=3).value == 3
     assert EventKind.parse("new bone lesions") is EventKind.NEW_BONE_LESIONS
     assert EventKind.parse("bone scan new lesions") is EventKind.NEW_BONE_LESIONS
+
+
+def test_a_header_without_rows_records_that_nothing_happened(tmp_path: Path) -> None:
+    lesions = tmp_path / "lesions.csv"
+    lesions.write_text(LESIONS)
+    measurements = tmp_path / "measurements.csv"
+    measurements.write_text("lesion_id,date,sequence,size_mm\nL1,2010-01-01,T1,20\n")
+    events = tmp_path / "events.csv"
+    events.write_text("patient_id,date,kind\n")
+    with_header = load_cohort(lesions=lesions, measurements=measurements, events=events)
+    assert with_header.events == ()
+    (history,) = with_header.histories
+    assert history.events == ()
+    assert history.events_recorded is True
+    (without,) = load_cohort(lesions=lesions, measurements=measurements).histories
+    assert without.events_recorded is False
+
+
+def test_an_events_file_without_a_header_is_still_empty(tmp_path: Path) -> None:
+    (problem,) = problems(tmp_path, "")
+    assert problem.message == "the file is empty"
+    assert "patient_id, date, kind" in problem.expected

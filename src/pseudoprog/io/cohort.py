@@ -434,16 +434,18 @@ def locate_table(
     workbook: str | Path | None,
     sheets: Workbook | None,
     log: ProblemLog,
+    allow_empty: bool = False,
 ) -> RawTable | None:
     """The table ``name``: from its own file, else from the workbook's sheet of that name.
 
     A table that is ``needed`` and given nowhere is a problem that says how to give it;
-    ``columns`` (its required columns) are named when the file or sheet is empty.
+    ``columns`` (its required columns) are named when the file or sheet is empty;
+    ``allow_empty`` accepts a header without data rows (a table of no records).
     """
     if given is not None:
-        return read_table(given, log, table=name, columns=columns)
+        return read_table(given, log, table=name, columns=columns, allow_empty=allow_empty)
     if sheets is not None and (needed or name in sheets.sheets):
-        return sheets.table(name, log, columns=columns)
+        return sheets.table(name, log, columns=columns, allow_empty=allow_empty)
     if needed and workbook is None:
         log.add(
             Problem(
@@ -493,6 +495,7 @@ def load_cohort(
             workbook=workbook,
             sheets=sheets,
             log=log,
+            allow_empty=name == "events",  # a header only: nothing happened, and that is known
         )
 
     lesion_table = locate("lesions", lesions, True)

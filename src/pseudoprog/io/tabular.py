@@ -401,15 +401,24 @@ def _stringify(frame: pd.DataFrame) -> pa.Table:  # pandas is imported by the ca
 
 
 def _as_table(
-    source: TableSource, table: pa.Table, log: ProblemLog, columns: Sequence[str] = ()
+    source: TableSource,
+    table: pa.Table,
+    log: ProblemLog,
+    columns: Sequence[str] = (),
+    *,
+    allow_empty: bool = False,
 ) -> RawTable | None:
-    """The table, or ``None`` after a problem when it has no header or no data rows."""
+    """The table, or ``None`` after a problem when it has no header or no data rows.
+
+    With ``allow_empty``, a header without data rows is a table of no records (an events
+    table that records that nothing happened).
+    """
     what = "file" if source.sheet is None else "sheet"
     if table.num_columns == 0:
         header = f"a header row with {', '.join(columns)}" if columns else "a header row"
         log.add(Problem(source.label, f"the {what} is empty", expected=header))
         return None
-    if table.num_rows == 0:
+    if table.num_rows == 0 and not allow_empty:
         log.add(
             Problem(
                 source.label,
@@ -617,12 +626,19 @@ class Workbook:
     names: tuple[str, ...] = ()  # the sheet names as the workbook spells them
 
     def table(
-        self, name: str, log: ProblemLog, *, table: str | None = None, columns: Sequence[str] = ()
+        self,
+        name: str,
+        log: ProblemLog,
+        *,
+        table: str | None = None,
+        columns: Sequence[str] = (),
+        allow_empty: bool = False,
     ) -> RawTable | None:
         """The sheet ``name`` (case-insensitive) as the table ``table`` (default: ``name``).
 
         A problem naming the sheets found when it is absent; ``columns`` (the required
-        columns) are named when the sheet is empty.
+        columns) are named when the sheet is empty. ``allow_empty`` accepts a header
+        without data rows.
         """
         source = TableSource(self.path, name, table if table is not None else name)
         key = name.strip().lower()
@@ -636,7 +652,7 @@ class Workbook:
                 )
             )
             return None
-        return _as_table(source, self.sheets[key], log, columns)
+        return _as_table(source, self.sheets[key], log, columns, allow_empty=allow_empty)
 
 
 def read_workbook(path: str | Path, log: ProblemLog, *, table: str = "") -> Workbook | None:
@@ -672,7 +688,12 @@ def read_workbook(path: str | Path, log: ProblemLog, *, table: str = "") -> Work
 
 
 def read_table(
-    path: str | Path, log: ProblemLog, *, table: str = "", columns: Sequence[str] = ()
+    path: str | Path,
+    log: ProblemLog,
+    *,
+    table: str = "",
+    columns: Sequence[str] = (),
+    allow_empty: bool = False,
 ) -> RawTable | None:
     """Read one table from a CSV file, the first sheet of an Excel file, or Parquet.
 
@@ -681,7 +702,8 @@ def read_table(
 
     ``table`` names the table in every problem (``lesions table l.csv``), and ``columns``, its
     required columns, are named when the file is empty. Returns ``None`` after logging a
-    problem when the file is missing, unreadable, not a CSV file, not UTF-8, or empty.
+    problem when the file is missing, unreadable, not a CSV file, not UTF-8, or empty (or,
+    unless ``allow_empty``, a header without data rows).
     """
     path = Path(path)
     if is_parquet(path):
@@ -690,13 +712,13 @@ def read_table(
         if isinstance(parquet, Problem):
             log.add(parquet)
             return None
-        return _as_table(source, parquet, log, columns)
+        return _as_table(source, parquet, log, columns, allow_empty=allow_empty)
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         book = read_workbook(path, log, table=table)
         if book is None:
             return None
         first = next(iter(book.names or book.sheets), "")
-        return book.table(first, log, table=table, columns=columns)
+        return book.table(first, log, table=table, columns=columns, allow_empty=allow_empty)
     source = TableSource(path, table=table)
     head = _open(path, source.label, "CSV file", log)
     if head is None:
@@ -715,4 +737,4 @@ def read_table(
             )
         log.add(problem)
         return None
-    return _as_table(source, raw, log, columns)
+    return _as_table(source, raw, log, columns, allow_empty=allow_empty)
