@@ -19,9 +19,17 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from pseudoprog.cli import assess, best_response, classify, criteria, perfusion, study
+    from pseudoprog.cli import (
+        assess,
+        best_response,
+        classify,
+        criteria,
+        perfusion,
+        serve,
+        study,
+    )
 
-    for module in (classify, criteria, best_response, study, assess, perfusion):
+    for module in (classify, criteria, best_response, study, assess, perfusion, serve):
         module.register(app)
 
 

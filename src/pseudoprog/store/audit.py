@@ -1,0 +1,65 @@
+"""The append-only audit log: every write records who, when, what, and the row before and after.
+
+Entries are only ever added; the database refuses UPDATE and DELETE on the table (triggers
+created by the first migration).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pseudoprog.store.models import AuditEntry
+
+__all__ = ["Action", "history", "record"]
+
+
+class Action(StrEnum):
+    """What a write did."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    IMPORT = "import"
+    LOGIN = "login"
+
+
+def record(
+    session: Session,
+    *,
+    user: str,
+    action: Action,
+    entity: str,
+    entity_id: int | None = None,
+    lesion_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Add one entry to the log (in the session's transaction, so it stands or falls with it)."""
+    entry = AuditEntry(
+        at=datetime.now(UTC),
+        user_name=user,
+        action=action.value,
+        entity=entity,
+        entity_id=entity_id,
+        lesion_id=lesion_id,
+        before=before,
+        after=after,
+    )
+    session.add(entry)
+    return entry
+
+
+def history(session: Session, *, lesion_id: int, limit: int = 200) -> list[AuditEntry]:
+    """The entries about one lesion, newest first."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.lesion_id == lesion_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))

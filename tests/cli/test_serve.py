@@ -1,0 +1,82 @@
+"""``pseudoprog db upgrade``, ``db import`` and ``users add``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from pseudoprog.store import Database, current_revision, head_revision
+from pseudoprog.store.models import LesionRow, UserRow
+from pseudoprog.store.users import authenticate
+
+
+def _run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("pseudoprog")
+    return subprocess.run(
+        [str(exe), *args], input=stdin, capture_output=True, text=True, check=False
+    )
+
+
+def test_db_upgrade_users_add_and_import(tmp_path: Path, example_dir: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    done = _run("db", "upgrade", "--database", url)
+    assert done.returncode == 0, done.stderr
+    db = Database.open(url)
+    assert current_revision(db) == head_revision()
+    added = _run(
+        "users",
+        "add",
+        "reader",
+        "--role",
+        "viewer",
+        "--password-stdin",
+        "--database",
+        url,
+        stdin="reader password\n",
+    )
+    assert added.returncode == 0, added.stderr
+    with db.transaction() as session:
+        user = authenticate(session, "reader", "reader password")
+        assert user is not None
+        assert user.role == "viewer"
+    again = _run(
+        "users",
+        "add",
+        "reader",
+        "--role",
+        "viewer",
+        "--password-stdin",
+        "--database",
+        url,
+        stdin="reader password\n",
+    )
+    assert again.returncode == 2
+    assert "already exists" in again.stderr
+    bad_role = _run("users", "add", "x", "--role", "root", "--password-stdin", "--database", url)
+    assert bad_role.returncode == 2
+    assert "viewer, editor or admin" in bad_role.stderr
+    imported = _run(
+        "db",
+        "import",
+        "--database",
+        url,
+        "--lesions",
+        str(example_dir / "lesions.csv"),
+        "--measurements",
+        str(example_dir / "measurements.csv"),
+    )
+    assert imported.returncode == 0, imported.stderr
+    rows = (example_dir / "lesions.csv").read_text(encoding="utf-8").strip().splitlines()
+    with db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(LesionRow)) == len(rows) - 1
+        assert session.scalar(select(func.count()).select_from(UserRow)) == 1
+    db.close()
+
+
+def test_a_database_url_that_cannot_be_used_names_the_forms(tmp_path: Path) -> None:
+    done = _run("db", "upgrade", "--database", "mysql://x@y/z")
+    assert done.returncode == 2
+    assert "postgresql+psycopg://" in done.stderr
