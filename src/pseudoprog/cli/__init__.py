@@ -24,12 +24,12 @@ def _register() -> None:
         best_response,
         classify,
         criteria,
+        interop,
         perfusion,
-        serve,
         study,
     )
 
-    for module in (classify, criteria, best_response, study, assess, perfusion, serve):
+    for module in (classify, criteria, best_response, study, assess, perfusion, interop):
         module.register(app)
 
 
