@@ -26,10 +26,11 @@ def _register() -> None:
         criteria,
         interop,
         perfusion,
+        serve,
         study,
     )
 
-    for module in (classify, criteria, best_response, study, assess, perfusion, interop):
+    for module in (classify, criteria, best_response, study, assess, perfusion, serve, interop):
         module.register(app)
 
 
