@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 OUT    ?= out
 EXAMPLE := examples/amini2016
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo serve test lint typecheck unit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,21 @@ demo: $(STAMP)
 		--synthetic measurements --synthetic events --output $(OUT)/study
 	@echo
 	@echo "Study report (synthetic histories on Table 1 of Amini et al. 2016): $(OUT)/study/report.html"
+
+SERVE_DB   ?= sqlite:///$(OUT)/serve.db
+SERVE_PORT ?= 8000
+DEMO_USER  ?= demo
+DEMO_PASSWORD ?= demo-password
+
+serve: $(STAMP)
+	@mkdir -p $(OUT)
+	$(BIN)/pseudoprog db import --database $(SERVE_DB) --lesions $(EXAMPLE)/lesions.csv \
+		--measurements $(EXAMPLE)/measurements.csv --events $(EXAMPLE)/events.csv
+	@printf '%s\n' '$(DEMO_PASSWORD)' | $(BIN)/pseudoprog users add $(DEMO_USER) --role editor \
+		--password-stdin --database $(SERVE_DB) 2>/dev/null || true
+	@echo
+	@echo "pseudoprog: open http://127.0.0.1:$(SERVE_PORT)/ and log in as $(DEMO_USER) / $(DEMO_PASSWORD)"
+	$(BIN)/pseudoprog serve --database $(SERVE_DB) --port $(SERVE_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
