@@ -36,30 +36,25 @@ def _tables(folder: Path, lesions_wanted: int) -> dict[str, Path]:
     sizes = list(csv.DictReader((EXAMPLE / "measurements.csv").open(encoding="utf-8")))
     copies = -(-lesions_wanted // len(lesions))
     out = {"lesions": folder / "lesions.csv", "measurements": folder / "measurements.csv"}
-    kept = 0
     with out["lesions"].open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(lesions[0]))
         writer.writeheader()
         for k in range(copies):
             for row in lesions:
-                if kept < lesions_wanted:
-                    writer.writerow(
-                        {
-                            **row,
-                            "patient_id": f"{row['patient_id']}-{k}",
-                            "lesion_id": f"{row['lesion_id']}-{k}",
-                        }
-                    )
-                    kept += 1
-    ids = {f"{r['lesion_id']}-{k}" for k in range(copies) for r in lesions}
+                writer.writerow(
+                    {
+                        **row,
+                        "patient_id": f"{row['patient_id']}-{k}",
+                        "lesion_id": f"{row['lesion_id']}-{k}",
+                    }
+                )
     with out["measurements"].open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(sizes[0]))
         writer.writeheader()
         for k in range(copies):
             for row in sizes:
                 key = f"{row['lesion_id']}-{k}"
-                if key in ids and int(key.rsplit("-", 1)[1]) * len(lesions) < lesions_wanted:
-                    writer.writerow({**row, "lesion_id": key})
+                writer.writerow({**row, "lesion_id": key})
     return out
 
 
