@@ -52,7 +52,18 @@ def test_json_document(cli: Any, example_dir: Path, evidence_file: Path) -> None
     )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert set(document) == {"as_of", "criteria", "model", "evidence_table", "notices", "lesions"}
+    assert set(document) == {
+        "as_of",
+        "criteria",
+        "criteria_sets",
+        "model",
+        "evidence_table",
+        "evidence_tables",
+        "notices",
+        "lesions",
+    }
+    assert set(document["evidence_tables"]) == {"spine_ssrs"}
+    assert document["criteria"] == document["criteria_sets"]["amini2016"]
     assert document["as_of"] == "2009-05-25"
     assert document["model"]["draws"] == 5000
     assert document["model"]["seed"] == 20160201

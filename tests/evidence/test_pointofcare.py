@@ -216,10 +216,14 @@ def test_late_enlargement_gets_no_probability() -> None:
 
 
 def test_other_site_gets_no_probability() -> None:
-    result = assess_lesion(history(EARLY, site=Site.BRAIN), as_of=on(14))
-    assert result.probability is None
-    assert result.probability_code is ProbabilityNote.OTHER_SITE
-    assert "outside_source_population" in kinds(result)
+    """A site without a table of its own (liver), or a brain lesion given the spine table."""
+    liver = assess_lesion(history(EARLY, site=Site.LIVER), as_of=on(14))
+    brain = assess_lesion(history(EARLY, site=Site.BRAIN), as_of=on(14), table=default_table())
+    for result in (liver, brain):
+        assert result.probability is None
+        assert result.probability_code is ProbabilityNote.OTHER_SITE
+        assert "outside_source_population" in kinds(result)
+    assert brain.status is ResponseCategory.SUSPECTED_PROGRESSION
 
 
 def test_stable_and_unfollowed_lesions() -> None:

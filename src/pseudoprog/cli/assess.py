@@ -1,10 +1,12 @@
 """``pseudoprog assess``: point-of-care assessment of an enlarging lesion.
 
-For each lesion, as of a date: the status by the Amini 2016 criteria; for an enlarging lesion
-awaiting follow-up, the probability that the enlargement is pseudoprogression with its 95%
-interval; the evidence with likelihood ratios and sources; recommendations; assumptions.
-Every input (tables, evidence, evidence table) is validated before anything is computed, and
-nothing is written when one of them is rejected.
+For each lesion, as of a date, by the criteria and evidence table of its site (spine: Amini
+2016 and the spine SSRS table; brain: srs-brain and the brain SRS table): the status; for an
+enlarging lesion the criteria have not decided, the probability that the enlargement is
+pseudoprogression (spine) or treatment effect (brain) with its 95% interval; the evidence with
+likelihood ratios and sources; recommendations; assumptions. Every input (tables, evidence,
+evidence table, criteria parameters) is validated before anything is computed, and nothing is
+written when one of them is rejected.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ from pseudoprog.cli._common import (
     PrimarySequenceOpt,
     SetOpt,
     WorkbookOpt,
+    changed_options,
     console,
-    criteria_parameters,
     err_console,
     load_input,
     parameter_values,
@@ -47,7 +49,7 @@ from pseudoprog.cli._common import (
 from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table, print_wrapped
 from pseudoprog.cli.patient_level import TableFiles, assess_patients_command
 from pseudoprog.criteria import registry
-from pseudoprog.domain import Evidence, LesionHistory, ResponseCategory, Sequence
+from pseudoprog.domain import Evidence, Lesion, LesionHistory, Sequence
 from pseudoprog.errors import InputValidationError, ParameterError, Problem
 from pseudoprog.evidence import (
     DEFAULT_DRAWS,
@@ -61,6 +63,7 @@ from pseudoprog.evidence import (
     assessment_document,
     default_table,
 )
+from pseudoprog.evidence.sites import SPINE_ROUTE, LesionCriteria, route_for
 from pseudoprog.io.atomic import atomic_directory, atomic_write_text
 from pseudoprog.io.cohort import Cohort
 from pseudoprog.io.evidence import load_evidence, load_evidence_table
@@ -103,7 +106,6 @@ def _evidence(result: PointOfCareAssessment) -> str:
 
 
 _SHORT_NOTES = {
-    ProbabilityNote.DECIDED: "decided by serial MRI",
     ProbabilityNote.OTHER_SITE: "site not in evidence table",
     ProbabilityNote.NO_STRATUM: "no prior for these fractions",
     ProbabilityNote.LATE_ENLARGEMENT: "enlarged after OPP window",
@@ -115,21 +117,49 @@ def _notes(result: PointOfCareAssessment) -> str:
     if result.overdue_days is not None:
         notes.append(f"[red]MRI overdue {result.overdue_days} d[/]")
     short = _SHORT_NOTES.get(result.probability_code)
+    if result.probability_code is ProbabilityNote.DECIDED:
+        short = "decided by serial MRI" if result.route is SPINE_ROUTE else "decided by criteria"
     if short is not None:
         notes.append(short)
     return ", ".join(notes) or "-"
+
+
+_SHORT_OUTCOMES = {"pseudoprogression": "pseudoprog.", "treatment effect": "TE"}
+
+
+def _probability_header(results: Seq[PointOfCareAssessment]) -> str:
+    """``P(pseudoprog.)`` (spine), ``P(treatment effect)`` (brain), both abridged when mixed."""
+    outcomes = sorted({r.outcome for r in results}) or ["pseudoprogression"]
+    if outcomes == ["pseudoprogression"]:
+        label = "pseudoprog."
+    elif len(outcomes) == 1:
+        label = outcomes[0]
+    else:
+        label = "/".join(_SHORT_OUTCOMES.get(o, o) for o in outcomes)
+    return f"P({label}) (95% CI)"
+
+
+def _title(results: Seq[PointOfCareAssessment]) -> str:
+    names = sorted({r.assessment.parameters.criteria for r in results})
+    if names in ([], ["amini2016"]):
+        return "Point-of-care assessment (Amini 2016 criteria and evidence table)"
+    if len(names) == 1:
+        return f"Point-of-care assessment ({names[0]} criteria and evidence table)"
+    return f"Point-of-care assessment ({' and '.join(names)} criteria, evidence tables by site)"
 
 
 def render_table(results: list[PointOfCareAssessment], *, width: int) -> FittedTable:
     """One row per lesion: status, probability with interval, evidence, next MRI, notes.
 
     Fitted to ``width`` cells: at narrow widths the fractions go first, then the evidence.
+    The probability is of pseudoprogression for spine lesions and of treatment effect for
+    brain lesions (TE in the header when both are present).
     """
     columns = [
         ColumnSpec("Lesion", min_width=10),
         ColumnSpec("Fx", justify="right", level=2),
         ColumnSpec("Status"),
-        ColumnSpec("P(pseudoprog.) (95% CI)"),
+        ColumnSpec(_probability_header(results)),
         ColumnSpec("Next MRI"),
         ColumnSpec("Evidence", wrap=True, min_width=16, level=1),
         ColumnSpec("Notes", wrap=True, min_width=18),
@@ -153,7 +183,7 @@ def render_table(results: list[PointOfCareAssessment], *, width: int) -> FittedT
         columns,
         rows,
         width=width,
-        title="Point-of-care assessment (Amini 2016 criteria and evidence table)",
+        title=_title(results),
         hint="use --format json or --output FILE",
     )
 
@@ -163,17 +193,18 @@ def _render_text(results: list[PointOfCareAssessment], *, file: bool) -> str | N
     target = io.StringIO() if file else None
     out = Console(file=target, width=160, no_color=True) if target is not None else console
     out.print(render_table(results, width=out.width))
-    details = [r for r in results if r.enlarging and r.status is ResponseCategory.INDETERMINATE]
+    details = [r for r in results if r.awaiting]
     if details:
         out.print("\nEnlarging lesions awaiting follow-up:\n")
     for r in details:
         print_wrapped(out, r.summary())
         out.print()
-    table = results[0].table if results else default_table()
+    tables = {r.table.name: r.table for r in results} or {"": default_table()}
+    named = ", ".join(f"{t.name} ({t.origin})" for t in tables.values())
     print_wrapped(
         out,
-        f"Evidence table: {table.name} ({table.origin}). Probabilities are given only for "
-        "enlarging lesions awaiting follow-up; see docs/assess.md.",
+        f"Evidence table{'s' if len(tables) > 1 else ''}: {named}. Probabilities are given "
+        "only for enlarging lesions awaiting follow-up; see docs/assess.md.",
     )
     return None if target is None else target.getvalue()
 
@@ -186,13 +217,17 @@ def _gather(
     workbook: Path | None,
     evidence: Path | None,
     evidence_table: Path | None,
-) -> tuple[Cohort, tuple[Evidence, ...], EvidenceTable, list[str]]:
-    """Validate every input; raise one error listing all problems of all files."""
+) -> tuple[Cohort, tuple[Evidence, ...], EvidenceTable | None, list[str]]:
+    """Validate every input; raise one error listing all problems of all files.
+
+    The evidence table is ``None`` without ``--evidence-table``: each lesion then takes the
+    packaged table of its site.
+    """
     problems: list[Problem] = []
     notices: list[str] = []
     table: EvidenceTable | None = None
     try:
-        table = default_table() if evidence_table is None else load_evidence_table(evidence_table)
+        table = None if evidence_table is None else load_evidence_table(evidence_table)
     except InputValidationError as exc:
         problems.extend(exc.problems)
     cohort: Cohort | None = None
@@ -213,9 +248,70 @@ def _gather(
             )
         except InputValidationError as exc:
             problems.extend(exc.problems)
-    if problems or cohort is None or table is None:
+    if problems or cohort is None:
         raise InputValidationError(problems)
     return cohort, rows, table, [*cohort.notices, *notices]
+
+
+def _lesion_criteria(
+    entry: registry.CriteriaSet | None,
+    lesions: Seq[Lesion],
+    *,
+    amini_options: dict[str, object],
+    parameters_file: Path | None,
+    assignments: list[str] | None,
+) -> tuple[LesionCriteria, ...]:
+    """The parameters of the lesion-level criteria of the lesions' sites.
+
+    Spine lesions are assessed by amini2016, brain lesions by srs-brain. ``--criteria`` (when
+    given) must be the criteria of every lesion; ``--set`` and ``--parameters`` apply to it, or
+    without it to the one criteria set of the lesions' sites. The amini2016 options
+    (``--error-mm`` ...) apply to amini2016 only.
+
+    Raises
+    ------
+    ParameterError
+        When a lesion's site has other criteria than ``--criteria``, when ``--set`` or
+        ``--parameters`` is given for lesions of both sites without ``--criteria``, or when the
+        amini2016 options are given and no lesion is assessed by amini2016.
+    """
+    needed = {route_for(x.site).criteria for x in lesions}
+    if entry is not None:
+        others = [x for x in lesions if route_for(x.site).criteria != entry.name]
+        if others:
+            shown = ", ".join(f"{x.lesion_id} ({x.site.value})" for x in others[:5])
+            more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+            raise ParameterError(
+                f"--criteria {entry.name}: lesions {shown}{more} are assessed at the point of "
+                f"care by {', '.join(sorted(needed - {entry.name}))}, the criteria of their "
+                "site; leave out --criteria to assess each lesion by its site's criteria, or "
+                "assess each site's lesions apart"
+            )
+        named = entry.name
+    elif len(needed) == 1:
+        named = next(iter(needed))
+    else:
+        named = None
+    values = parameter_values(parameters_file, assignments)
+    if values and named is None:
+        raise ParameterError(
+            "--set and --parameters apply to one criteria set, and these lesions are assessed "
+            f"by {' and '.join(sorted(needed))} (spine and brain); name the set with --criteria "
+            "and assess each site's lesions apart"
+        )
+    if amini_options and "amini2016" not in needed | ({named} if named else set()):
+        names = ", ".join("--" + k.replace("_", "-") for k in amini_options)
+        raise ParameterError(
+            f"{names} belong to amini2016, which assesses spine lesions; these lesions are "
+            f"assessed by {', '.join(sorted(needed))}: set its parameters with --set NAME=VALUE "
+            "or --parameters FILE (see 'pseudoprog criteria show srs-brain')"
+        )
+    sets: list[LesionCriteria] = []
+    for name in sorted(needed | ({named} if named else set())):
+        own = values if name == named else {}
+        extra = amini_options if name == "amini2016" else {}
+        sets.append(registry.get(name).make_parameters({**own, **extra}))
+    return tuple(sets)
 
 
 def _plot_names(histories: Seq[LesionHistory]) -> list[str]:
@@ -239,8 +335,9 @@ def assess(
         Path | None,
         typer.Option(
             "--evidence",
-            help="Evidence table: lesion_id, date, kind, value (kinds: dce_vp_change_pct, "
-            "t2_signal_ratio_change_pct, growth_within_80pct_isodose).",
+            help="Evidence table: lesion_id, date, kind, value (spine kinds: dce_vp_change_pct, "
+            "t2_signal_ratio_change_pct, growth_within_80pct_isodose; brain kinds: "
+            "dsc_rcbv_ratio, amino_acid_pet_tbr_mean, pathology).",
             show_default=False,
         ),
     ] = None,
@@ -248,7 +345,8 @@ def assess(
         Path | None,
         typer.Option(
             "--evidence-table",
-            help="Your own evidence table (YAML or CSV) instead of the packaged spine SSRS one.",
+            help="Your own evidence table (YAML or CSV) for every lesion, instead of the "
+            "packaged table of each lesion's site (spine SSRS, brain SRS).",
             show_default=False,
         ),
     ] = None,
@@ -282,13 +380,15 @@ def assess(
     parameters_file: ParametersFileOpt = None,
     assignments: SetOpt = None,
 ) -> None:
-    """Assess each lesion today: status, probability of pseudoprogression, what to do next.
+    """Assess each lesion today: status, probability of pseudoprogression or treatment effect,
+    what to do next. Spine lesions by amini2016 and the spine SSRS table, brain lesions by
+    srs-brain and the brain SRS table.
 
     With a patient-level --criteria (recist1.1, irecist, pcwg3-bone): each patient's latest
     response, best response, and what is pending (an iUPD awaiting confirmation, with the
     dates between which the confirming scan counts; overdue ones are flagged)."""
-    entry = registry.get(criteria or "amini2016")
-    if entry.kind is registry.CriteriaKind.PATIENT:
+    entry = registry.get(criteria) if criteria else None
+    if entry is not None and entry.kind is registry.CriteriaKind.PATIENT:
         assess_patients_command(
             entry=entry,
             params=entry.make_parameters(parameter_values(parameters_file, assignments)),
@@ -300,13 +400,11 @@ def assess(
         )
         return
     model = ModelParameters(seed=seed, draws=draws)
-    params = criteria_parameters(
+    amini_options = changed_options(
         error_mm=error_mm,
         primary_sequence=primary_sequence,
         decline_window_days=decline_window_days,
         opp_peak_window_weeks=opp_peak_window_weeks,
-        parameters_file=parameters_file,
-        assignments=assignments,
     )
     cohort, rows, table, notices = _gather(
         lesions=lesions,
@@ -315,6 +413,13 @@ def assess(
         workbook=workbook,
         evidence=evidence,
         evidence_table=evidence_table,
+    )
+    params = _lesion_criteria(
+        entry,
+        cohort.lesions,
+        amini_options=amini_options,
+        parameters_file=parameters_file,
+        assignments=assignments,
     )
     for notice in notices[len(cohort.notices) :]:
         err_console.print(f"[yellow]Note:[/] {escape(notice)}")
@@ -331,7 +436,7 @@ def assess(
     text: str | None = None
     if output_format is AssessFormat.JSON:
         document = assessment_document(
-            results, table=table, model=model, as_of=day, notices=notices
+            results, table=table or default_table(), model=model, as_of=day, notices=notices
         )
         text = json.dumps(document, indent=1, allow_nan=False) + "\n"
     elif output is not None:

@@ -1,10 +1,11 @@
 """Decision support for an enlarging lesion: evidence table, likelihood ratios, recommendations.
 
-The evidence table (``spine_ssrs.yaml`` in this package, or a user's own) lists every piece
-of published evidence with its counts and citation. :func:`assess_lesion` combines the
-classifier's status as of a date with the prior of the lesion's fractionation stratum and the
-likelihood ratio of each reported finding, propagates the uncertainty of every count by Monte
-Carlo, and adds recommendations with their sources.
+The evidence tables (``spine_ssrs.yaml`` and ``brain_srs.yaml`` in this package, or a user's
+own) list every piece of published evidence with its counts and citation. :func:`assess_lesion`
+takes the criteria and table of the lesion's site (spine: Amini 2016; brain: srs-brain),
+combines the criteria's status as of a date with the prior of the lesion's stratum and the
+likelihood ratio of each reported finding and weighted clinical factor, propagates the
+uncertainty of every count by Monte Carlo, and adds recommendations with their sources.
 
 Modules: :mod:`~pseudoprog.evidence.features` (what can be reported),
 :mod:`~pseudoprog.evidence.likelihood` (ratios from counts),
@@ -12,6 +13,9 @@ Modules: :mod:`~pseudoprog.evidence.features` (what can be reported),
 :mod:`~pseudoprog.evidence.posterior` (estimate and interval),
 :mod:`~pseudoprog.evidence.table` and :mod:`~pseudoprog.evidence.schema` (the table and its
 validation), :mod:`~pseudoprog.evidence.packaged` (the shipped table),
+:mod:`~pseudoprog.evidence.factors` (clinical factors),
+:mod:`~pseudoprog.evidence.sites` (criteria and table by site),
+:mod:`~pseudoprog.evidence.followup` (the next MRI),
 :mod:`~pseudoprog.evidence.recommendations`, :mod:`~pseudoprog.evidence.result` and
 :mod:`~pseudoprog.evidence.pointofcare`.
 """

@@ -1,9 +1,14 @@
 """What to do next about a lesion, each recommendation with the source it follows from.
 
-The recommendations read the classifier's result, the follow-up protocol and the time course
-of the evidence table, and the estimate with its "what if" values; they never add a number of
-their own: every number in a text comes from the evidence table, the criteria parameters or
-the estimate.
+The recommendations read the classifier's result, the next MRI, the time course and the
+recommendations of the evidence table, and the estimate with its "what if" values; they never
+add a number of their own: every number in a text comes from the evidence table, the criteria
+parameters or the estimate.
+
+The same function serves every site (:mod:`pseudoprog.evidence.sites`): the undecided and the
+treatment-effect categories come from the lesion's route, the caution about early enlargement
+from a table with a time course (spine), the tests to propose from the table's weighted
+features, and the table's own recommendations (brain) are added with their sources.
 """
 
 from __future__ import annotations
@@ -16,10 +21,14 @@ from enum import Enum
 from pseudoprog.criteria.amini2016 import Amini2016Parameters
 from pseudoprog.criteria.inclusion import add_months
 from pseudoprog.criteria.result import Assessment, CheckStatus, WarningKind
+from pseudoprog.criteria.srs_brain import Rule as SrsBrainRule
+from pseudoprog.criteria.srs_brain import SrsBrainParameters, SrsBrainWarning
 from pseudoprog.domain import ResponseCategory
 from pseudoprog.evidence.citation import Citation
 from pseudoprog.evidence.features import EvidenceFeature
+from pseudoprog.evidence.followup import NextMri
 from pseudoprog.evidence.posterior import ProbabilityEstimate
+from pseudoprog.evidence.sites import SiteRoute
 from pseudoprog.evidence.table import EvidenceTable, FeatureEvidence
 
 __all__ = ["Recommendation", "RecommendationKind", "WhatIf", "recommend"]
@@ -37,6 +46,8 @@ class RecommendationKind(Enum):
     OUTSIDE_SOURCE_POPULATION = "outside_source_population"
     NEXT_MRI = "next_mri"
     FOLLOW_UP_OVERDUE = "follow_up_overdue"
+    FROM_EVIDENCE_TABLE = "evidence_table"
+    """A recommendation of the evidence table; its code is the table's (``reimage``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +85,12 @@ class Recommendation:
     citation: Citation | None = None
     due: date | None = None
     what_if: WhatIf | None = None
+    table_code: str | None = None
 
     @property
     def code(self) -> str:
-        return self.kind.value
+        """The kind's code, or the evidence table's code of a table recommendation."""
+        return self.table_code or self.kind.value
 
     def __str__(self) -> str:
         return self.text + ("" if self.citation is None else f" [{self.citation.short}]")
@@ -104,16 +117,23 @@ _ACTIONS = {
         "Comparing the extent of growth with the 80% isodose line of the treatment plan"
     ),
     EvidenceFeature.T2_SIGNAL_RATIO_CHANGE_PCT: "The T2 signal ratio",
+    EvidenceFeature.DSC_RCBV_RATIO: "DSC perfusion MRI (rCBV ratio of the enhancing lesion)",
+    EvidenceFeature.AMINO_ACID_PET_TBR_MEAN: "Amino-acid PET ([18F]FET TBRmean)",
+}
+
+#: Warnings that a treatment-effect call rests on the latest MRI only, and what to say.
+_UNCONFIRMED = {
+    WarningKind.DECLINE_UNCONFIRMED: (
+        "The decline is seen on the latest study only; OPP requires a sustained decline, so "
+        "confirm it on the next MRI."
+    ),
+    SrsBrainWarning.STABILISATION_UNCONFIRMED: (
+        "The stabilisation is seen on the latest MRI only; a later MRI could still show "
+        "growth, so confirm it on the next MRI."
+    ),
 }
 
 _SKIPPED_INCLUSION = {"follow_up"}  # short follow-up is the point-of-care situation itself
-
-
-@dataclass(frozen=True, slots=True)
-class _Schedule:
-    last_study: date | None
-    next_due: date
-    overdue_days: int | None
 
 
 def _fmt(value: float) -> str:
@@ -124,33 +144,35 @@ def recommend(
     assessment: Assessment,
     *,
     table: EvidenceTable,
-    criteria_citation: Citation,
+    route: SiteRoute,
     estimate: ProbabilityEstimate | None,
     what_ifs: Sequence[WhatIf],
-    last_study: date | None,
-    next_due: date,
-    overdue_days: int | None,
+    next_mri: NextMri,
     first_enlarged_weeks: float | None,
     site_supported: bool,
+    reported: frozenset[EvidenceFeature] = frozenset(),
 ) -> tuple[Recommendation, ...]:
-    """Recommendations for one lesion as of the assessment date, most urgent first."""
+    """Recommendations for one lesion as of the assessment date, most urgent first.
+
+    ``reported`` are the evidence kinds already reported for the lesion: a table
+    recommendation that would supply only those is left out.
+    """
     out: list[Recommendation] = []
     lesion = assessment.lesion
     treated = lesion.treatment.date
     status = assessment.category
     deciding = assessment.deciding
-    follow = table.follow_up
+    criteria_citation = route.criteria_citation
     enlarging = deciding is not None and deciding.peak_date is not None
-    schedule = _Schedule(last_study, next_due, overdue_days)
 
-    if overdue_days is not None:
+    if next_mri.overdue_days is not None:
         out.append(
             Recommendation(
                 RecommendationKind.FOLLOW_UP_OVERDUE,
-                f"Follow-up MRI is overdue by {overdue_days} days: it was due on "
-                f"{next_due.isoformat()} ({follow.describe()}); obtain it now.",
-                follow.citation,
-                due=next_due,
+                f"Follow-up MRI is overdue by {next_mri.overdue_days} days: it was due on "
+                f"{next_mri.due.isoformat()} ({next_mri.protocol}); obtain it now.",
+                next_mri.citation,
+                due=next_mri.due,
             )
         )
     if not site_supported:
@@ -169,32 +191,39 @@ def recommend(
                     f"The lesion fails an inclusion criterion of the source study "
                     f"({check.criterion}: {check.detail}); the criteria and the prior come "
                     "from lesions that met it, so read the result with care.",
-                    Citation(criteria_citation.source, "Materials and Methods, Patient Population"),
+                    _population_citation(route),
                 )
             )
 
-    if enlarging and deciding is not None and status is ResponseCategory.INDETERMINATE:
+    if enlarging and deciding is not None and status is route.awaiting:
         out.extend(
-            _indeterminate(
-                assessment, table, criteria_citation, estimate, what_ifs, first_enlarged_weeks
+            _awaiting(
+                assessment,
+                table,
+                route,
+                estimate,
+                what_ifs,
+                first_enlarged_weeks,
+                reported,
             )
         )
-    elif status is ResponseCategory.OPP:
-        unconfirmed = any(w.kind is WarningKind.DECLINE_UNCONFIRMED for w in assessment.warnings)
+    elif status is route.effect:
         text = (
-            f"Osseous pseudoprogression by the criteria: {assessment.reasons[-1].message}."
+            f"{route.effect_text} by the criteria: {assessment.reasons[-1].message}."
             if assessment.reasons
-            else "Osseous pseudoprogression by the criteria."
+            else f"{route.effect_text} by the criteria."
         )
         out.append(Recommendation(RecommendationKind.DECIDED, text, criteria_citation))
-        if unconfirmed:
+        confirm = next(
+            (_UNCONFIRMED[w.kind] for w in assessment.warnings if w.kind in _UNCONFIRMED), None
+        )
+        if confirm is not None:
             out.append(
                 Recommendation(
                     RecommendationKind.CONFIRM_DECLINE,
-                    "The decline is seen on the latest study only; OPP requires a sustained "
-                    "decline, so confirm it on the next MRI.",
+                    confirm,
                     criteria_citation,
-                    due=next_due,
+                    due=next_mri.due,
                 )
             )
     elif status is ResponseCategory.PD:
@@ -205,30 +234,98 @@ def recommend(
         )
         out.append(Recommendation(RecommendationKind.DECIDED, text, criteria_citation))
 
-    if overdue_days is None:
-        out.append(_next_mri(schedule, follow.describe(), follow.citation, treated))
+    if next_mri.overdue_days is None:
+        out.append(_next_mri(next_mri, treated))
     return tuple(out)
 
 
-def _indeterminate(
+def _population_citation(route: SiteRoute) -> Citation:
+    if route.criteria == "amini2016":
+        return Citation(route.criteria_source, "Materials and Methods, Patient Population")
+    return route.criteria_citation
+
+
+def _awaiting(
     assessment: Assessment,
     table: EvidenceTable,
-    criteria_citation: Citation,
+    route: SiteRoute,
     estimate: ProbabilityEstimate | None,
     what_ifs: Sequence[WhatIf],
     first_weeks: float | None,
+    reported: frozenset[EvidenceFeature],
 ) -> list[Recommendation]:
+    """An enlarging lesion the criteria have not decided: caution, serial MRI, tests, table."""
     out: list[Recommendation] = []
     deciding = assessment.deciding
     if deciding is None or deciding.first_enlarged_date is None or deciding.peak_date is None:
         return out
-    course = table.time_course
     treated = assessment.lesion.treatment.date
     first = deciding.first_enlarged_date
     weeks = (first - treated).days / 7.0 if first_weeks is None else first_weeks
-    early = first <= add_months(treated, int(course.caution_months_max))
-    if weeks > course.peak_weeks_max:
+    course = table.opp_time_course
+    if course is not None:
+        out.extend(
+            _time_course(
+                table, weeks, early=first <= add_months(treated, int(course.caution_months_max))
+            )
+        )
+    out.append(_serial_mri(assessment, route, table))
+    proposed: set[EvidenceFeature] = set()
+    if estimate is not None:
+        for what in what_ifs:
+            rule = what.feature.rule
+            if rule is None:
+                continue
+            proposed.add(what.feature.feature)
+            out.append(
+                Recommendation(
+                    RecommendationKind.TEST_WOULD_CHANGE_ESTIMATE,
+                    f"{_ACTIONS[what.feature.feature]} would change the estimate of "
+                    f"{estimate.estimate:.2f}: to {what.if_present.interval_text()} if "
+                    f"{rule.describe(True)}, to {what.if_absent.interval_text()} if "
+                    f"{rule.describe(False)}{_decides(assessment, what.feature.feature)}.",
+                    what.feature.citation,
+                    what_if=what,
+                )
+            )
+    for entry in table.recommendations:
+        supplies = set(entry.features)
+        if supplies and supplies <= proposed | reported:
+            continue  # proposed above with its what-if, or already done
         out.append(
+            Recommendation(
+                RecommendationKind.FROM_EVIDENCE_TABLE,
+                entry.text,
+                entry.citation,
+                table_code=entry.code,
+            )
+        )
+    return out
+
+
+#: Parameters of the srs-brain criteria at or above which advanced imaging shows tumour.
+_TUMOUR_CUT_OFFS = {
+    EvidenceFeature.DSC_RCBV_RATIO: "rcbv_tumour_min",
+    EvidenceFeature.AMINO_ACID_PET_TBR_MEAN: "tbr_mean_tumour_min",
+}
+
+
+def _decides(assessment: Assessment, feature: EvidenceFeature) -> str:
+    """Where the criteria themselves call a test's result progression (srs-brain)."""
+    params = assessment.parameters
+    name = _TUMOUR_CUT_OFFS.get(feature)
+    if not isinstance(params, SrsBrainParameters) or name is None:
+        return ""
+    if not params.advanced_imaging_decides:
+        return ""
+    return f" (at or above {getattr(params, name):g} the {params.criteria} criteria call it PD)"
+
+
+def _time_course(table: EvidenceTable, weeks: float, *, early: bool) -> list[Recommendation]:
+    """Caution by the published time course of a table that has one (spine)."""
+    course = table.time_course
+    if weeks > course.peak_weeks_max:
+        return [
             Recommendation(
                 RecommendationKind.LATE_ENLARGEMENT,
                 f"The enlargement began {weeks:.1f} weeks after treatment, later than any "
@@ -238,23 +335,35 @@ def _indeterminate(
                 "late is outside the published OPP time course.",
                 course.peak_citation,
             )
+        ]
+    if not early:
+        return []
+    k = sum(s.pseudoprogression for s in table.prior.strata)
+    n = sum(s.enlarging for s in table.prior.strata)
+    return [
+        Recommendation(
+            RecommendationKind.DO_NOT_CALL_PROGRESSION,
+            f"Do not call progression on this scan alone: the lesion first enlarged "
+            f"{weeks:.1f} weeks after treatment, and enlargement on MRI "
+            f"{_fmt(course.caution_months_min)}-{_fmt(course.caution_months_max)} months "
+            f"after SSRS should be treated with caution ({k} of {n} enlarging lesions were "
+            f"pseudoprogression in {table.prior.citation.source.key}).",
+            course.caution_citation,
         )
-    elif early:
-        k = sum(s.pseudoprogression for s in table.prior.strata)
-        n = sum(s.enlarging for s in table.prior.strata)
-        out.append(
-            Recommendation(
-                RecommendationKind.DO_NOT_CALL_PROGRESSION,
-                f"Do not call progression on this scan alone: the lesion first enlarged "
-                f"{weeks:.1f} weeks after treatment, and enlargement on MRI "
-                f"{_fmt(course.caution_months_min)}-{_fmt(course.caution_months_max)} months "
-                f"after SSRS should be treated with caution ({k} of {n} enlarging lesions were "
-                f"pseudoprogression in {table.prior.citation.source.key}).",
-                course.caution_citation,
-            )
-        )
+    ]
+
+
+def _serial_mri(assessment: Assessment, route: SiteRoute, table: EvidenceTable) -> Recommendation:
+    """What the next MRI would decide, by the lesion's criteria."""
     params = assessment.parameters
-    if isinstance(params, Amini2016Parameters):
+    deciding = assessment.deciding
+    course = table.opp_time_course
+    citation = route.criteria_citation if course is None else course.caution_citation
+    if (
+        isinstance(params, Amini2016Parameters)
+        and deciding is not None
+        and deciding.peak_date is not None
+    ):
         window = params.decline_window_days
         decides = deciding.peak_date + timedelta(days=window)
         text = (
@@ -263,39 +372,26 @@ def _indeterminate(
             f"of {deciding.peak_date.isoformat()}; growth persisting more than {window} days "
             f"after the peak (after {decides.isoformat()}) is progression."
         )
-    else:
-        text = "Serial MRI is needed to determine the true response."
-    out.append(Recommendation(RecommendationKind.SERIAL_MRI, text, course.caution_citation))
-    if estimate is not None:
-        for what in what_ifs:
-            rule = what.feature.rule
-            if rule is None:
-                continue
-            out.append(
-                Recommendation(
-                    RecommendationKind.TEST_WOULD_CHANGE_ESTIMATE,
-                    f"{_ACTIONS[what.feature.feature]} would change the estimate of "
-                    f"{estimate.estimate:.2f}: to {what.if_present.interval_text()} if "
-                    f"{rule.describe(True)}, to {what.if_absent.interval_text()} if "
-                    f"{rule.describe(False)}.",
-                    what.feature.citation,
-                    what_if=what,
-                )
-            )
-    return out
+        return Recommendation(RecommendationKind.SERIAL_MRI, text, citation)
+    step = next(
+        (r.message for r in reversed(assessment.reasons) if r.code == SrsBrainRule.RECOMMENDATION),
+        None,
+    )
+    text = "Serial MRI is needed to determine the true response" + (
+        "." if step is None else f" (srs-brain criteria): {step}."
+    )
+    return Recommendation(RecommendationKind.SERIAL_MRI, text, citation)
 
 
-def _next_mri(
-    schedule: _Schedule, protocol: str, citation: Citation, treated: date
-) -> Recommendation:
+def _next_mri(plan: NextMri, treated: date) -> Recommendation:
     since = (
-        f"after the latest study of {schedule.last_study.isoformat()}"
-        if schedule.last_study is not None and schedule.last_study > treated
+        f"after the latest study of {plan.last_study.isoformat()}"
+        if plan.last_study is not None and plan.last_study > treated
         else "after treatment"
     )
     return Recommendation(
         RecommendationKind.NEXT_MRI,
-        f"Next MRI due by {schedule.next_due.isoformat()}, {since} ({protocol}).",
-        citation,
-        due=schedule.next_due,
+        f"Next MRI due by {plan.due.isoformat()}, {since} ({plan.protocol}).",
+        plan.citation,
+        due=plan.due,
     )

@@ -1,10 +1,11 @@
 """Result of a point-of-care assessment: status, probability, evidence, what to do, on what terms.
 
 A :class:`PointOfCareAssessment` explains itself: the classifier's status and reasons, the
-probability of pseudoprogression with its interval and the calculation behind it, every piece
-of evidence with its likelihood ratio and source, the recommendations with theirs, and the
-assumptions the numbers rest on. :meth:`PointOfCareAssessment.to_dict` gives the documented
-JSON fields; :meth:`PointOfCareAssessment.summary` a text a reader can paste into a report.
+probability of pseudoprogression (spine) or treatment effect (brain) with its interval and the
+calculation behind it, every piece of evidence and clinical factor with its likelihood ratio
+and source, the recommendations with theirs, and the assumptions the numbers rest on.
+:meth:`PointOfCareAssessment.to_dict` gives the documented JSON fields;
+:meth:`PointOfCareAssessment.summary` a text a reader can paste into a report.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pseudoprog.evidence.citation import Citation
 from pseudoprog.evidence.posterior import ModelParameters, ProbabilityEstimate
 from pseudoprog.evidence.prior import PriorStratum
 from pseudoprog.evidence.recommendations import Recommendation
+from pseudoprog.evidence.sites import SPINE_ROUTE, SiteRoute
 from pseudoprog.evidence.table import EvidenceTable
 
 __all__ = ["EvidenceItem", "PointOfCareAssessment", "ProbabilityNote", "assessment_document"]
@@ -43,8 +45,8 @@ class EvidenceItem:
     """One piece of evidence about a lesion and what it did to the estimate.
 
     ``likelihood_ratio`` is ``None`` when the item does not change the estimate (no counts in
-    the evidence table, no row for it, or the timing, which decides whether the prior
-    applies); ``note`` says which.
+    the evidence table, no row for it, a clinical factor shown without weight, or the timing
+    of a spine lesion, which decides whether the prior applies); ``note`` says which.
     """
 
     feature: str
@@ -87,7 +89,8 @@ class PointOfCareAssessment:
     assessment
         The classifier's result as of the date (status, reasons, per-sequence metrics).
     probability
-        Probability that the enlargement is pseudoprogression, or ``None`` (see
+        Probability that the enlargement is pseudoprogression (spine) or treatment effect
+        (brain) rather than progression (:attr:`outcome`), or ``None`` (see
         :attr:`probability_code` and :attr:`probability_note`): the lesion is not enlarging,
         is already decided by the criteria, began to enlarge later than the published OPP time
         course, or lies outside the evidence table's context.
@@ -97,6 +100,8 @@ class PointOfCareAssessment:
         Every piece of evidence seen, including the timing of the enlargement.
     recommendations, assumptions, warnings
         What to do next (with sources), what the numbers assume, what to watch.
+    route
+        The site's criteria, table and categories (:mod:`pseudoprog.evidence.sites`).
     """
 
     lesion: Lesion
@@ -117,11 +122,22 @@ class PointOfCareAssessment:
     first_enlarged_weeks: float | None
     table: EvidenceTable
     model: ModelParameters
+    route: SiteRoute = SPINE_ROUTE
 
     @property
     def status(self) -> ResponseCategory:
         """The classifier's category as of the date."""
         return self.assessment.category
+
+    @property
+    def outcome(self) -> str:
+        """What the probability is of: ``pseudoprogression`` or ``treatment effect``."""
+        return self.route.outcome
+
+    @property
+    def awaiting(self) -> bool:
+        """Whether the lesion is enlarging and not yet decided by its criteria."""
+        return self.enlarging and self.status is self.route.awaiting
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary with the documented fields."""
@@ -129,6 +145,9 @@ class PointOfCareAssessment:
         return {
             "lesion_id": self.lesion.lesion_id,
             "patient_id": self.lesion.patient_id,
+            "site": self.lesion.site.value,
+            "criteria": self.assessment.parameters.criteria,
+            "evidence_table": self.table.name,
             "as_of": None if self.as_of is None else self.as_of.isoformat(),
             "status": self.status.value,
             "status_meaning": self.status.meaning,
@@ -140,6 +159,7 @@ class PointOfCareAssessment:
             "probability_pseudoprogression": None
             if self.probability is None
             else self.probability.to_dict(),
+            "probability_of": self.outcome,
             "probability_code": self.probability_code.value,
             "probability_note": self.probability_note,
             "prior": None
@@ -175,10 +195,12 @@ class PointOfCareAssessment:
         lines += [f"    {r.message}" for r in self.assessment.reasons]
         if self.probability is not None:
             p = self.probability
-            lines.append(f"  Probability of pseudoprogression: {p.interval_text()}")
-            if self.prior_stratum is not None:
+            lines.append(f"  Probability of {self.outcome}: {p.interval_text()}")
+            stratum = self.prior_stratum
+            if stratum is not None:
                 lines.append(
-                    f"    prior: {self.prior_stratum.describe()} "
+                    f"    prior: {stratum.pseudoprogression} of {stratum.enlarging} enlarging "
+                    f"lesions treated with {stratum.fractions_text} were {self.outcome} "
                     f"[{self.table.prior.citation.short}] -> {p.prior!r}, mean "
                     f"{p.prior_probability:.3f}"
                 )
@@ -187,7 +209,7 @@ class PointOfCareAssessment:
                     f"    x likelihood ratios {p.likelihood_ratio:.3g} -> {p.estimate:.3f}"
                 )
         else:
-            lines.append(f"  Probability of pseudoprogression: not given: {self.probability_note}")
+            lines.append(f"  Probability of {self.outcome}: not given: {self.probability_note}")
         if self.evidence:
             lines.append("  Evidence:")
             lines += [f"    - {e.line()}" for e in self.evidence]
@@ -206,22 +228,35 @@ class PointOfCareAssessment:
 def assessment_document(
     results: Sequence[PointOfCareAssessment],
     *,
-    table: EvidenceTable,
+    table: EvidenceTable | None = None,
     model: ModelParameters,
     as_of: date | None,
     notices: Iterable[str] = (),
 ) -> dict[str, Any]:
     """The JSON document of ``pseudoprog assess``.
 
-    ``{"as_of", "criteria", "model", "evidence_table", "notices", "lesions"}``; ``lesions``
-    holds one :meth:`PointOfCareAssessment.to_dict` per lesion.
+    ``{"as_of", "criteria", "criteria_sets", "model", "evidence_table", "evidence_tables",
+    "notices", "lesions"}``. ``criteria_sets`` and ``evidence_tables`` hold, by name, every
+    criteria parameter set and evidence table the lesions used (each lesion names its own);
+    ``criteria`` and ``evidence_table`` hold the one used when all lesions share it, else
+    ``null``. ``table`` describes the table of a document without lesions. ``lesions`` holds
+    one :meth:`PointOfCareAssessment.to_dict` per lesion.
     """
-    criteria = results[0].assessment.parameters.to_dict() if results else None
+    criteria_sets: dict[str, dict[str, Any]] = {}
+    tables: dict[str, dict[str, object]] = {}
+    for r in results:
+        parameters = r.assessment.parameters
+        criteria_sets.setdefault(parameters.criteria, parameters.to_dict())
+        tables.setdefault(r.table.name, r.table.to_dict())
+    if not results and table is not None:
+        tables[table.name] = table.to_dict()
     return {
         "as_of": None if as_of is None else as_of.isoformat(),
-        "criteria": criteria,
+        "criteria": next(iter(criteria_sets.values())) if len(criteria_sets) == 1 else None,
+        "criteria_sets": criteria_sets,
         "model": model.to_dict(),
-        "evidence_table": table.to_dict(),
+        "evidence_table": next(iter(tables.values())) if len(tables) == 1 else None,
+        "evidence_tables": tables,
         "notices": list(notices),
         "lesions": [r.to_dict() for r in results],
     }

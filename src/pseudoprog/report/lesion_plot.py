@@ -4,7 +4,9 @@ One panel per MR sequence: the measured size (greatest anteroposterior extent, m
 since treatment, the baseline with its ± measurement-error band, the studies at or above
 baseline + error marked as enlarged, and the published window of osseous pseudoprogression
 shaded (time to peak, then return to baseline), as given by the evidence table. Only studies
-up to the assessment date are drawn; the date and the next MRI due are marked.
+up to the assessment date are drawn; the date and the next MRI due are marked. A brain lesion
+(criteria without a measurement error, a table without a time course) is drawn without the
+band and the shading.
 
 matplotlib is imported inside :func:`plot_lesion` and used without pyplot (Agg canvas), so
 importing this module is cheap and thread-safe.
@@ -38,7 +40,8 @@ def _title(result: PointOfCareAssessment) -> str:
     lesion = result.lesion
     lines = [
         f"Lesion {lesion.lesion_id} (patient {lesion.patient_id}), "
-        f"{lesion.treatment.regimen} SSRS on {lesion.treatment.date.isoformat()}"
+        f"{lesion.treatment.regimen} {'SSRS' if lesion.site.value == 'spine' else 'SRS'} on "
+        f"{lesion.treatment.date.isoformat()}"
     ]
     when = "all studies" if result.as_of is None else f"as of {result.as_of.isoformat()}"
     status = f"{result.status.value} ({result.status.meaning})"
@@ -48,12 +51,12 @@ def _title(result: PointOfCareAssessment) -> str:
     if result.probability is not None:
         p = result.probability
         lines.append(
-            f"Probability of pseudoprogression {p.estimate:.2f} "
+            f"Probability of {result.outcome} {p.estimate:.2f} "
             f"({p.level:.0%} interval {p.ci_low:.2f}-{p.ci_high:.2f})"
         )
     elif result.enlarging:
-        decided = result.status.value in ("OPP", "PD")
-        why = "decided by serial MRI" if decided else result.probability_note
+        decided = result.status.value in ("OPP", "PD", "TREATMENT_EFFECT")
+        why = "decided by the criteria" if decided else result.probability_note
         lines.append(textwrap.shorten(f"No probability: {why}", width=95, placeholder=" ..."))
     return "\n".join(lines)
 
@@ -87,9 +90,9 @@ def plot_lesion(
     from matplotlib.patches import Patch
 
     treated = result.lesion.treatment.date
-    course = result.table.time_course
+    course = result.table.opp_time_course
     params = result.assessment.parameters
-    error = params.error_mm if isinstance(params, Amini2016Parameters) else 2.0
+    error = params.error_mm if isinstance(params, Amini2016Parameters) else 0.0
     as_of = result.as_of
     per = result.assessment.per_sequence
     sequences = [s for s in Sequence if s in history.series]
@@ -107,12 +110,14 @@ def plot_lesion(
         y = [s for _, s in pairs]
         seen_weeks += x
         colour = _COLOURS[sequence]
-        _shade(ax, course)
+        if course is not None:
+            _shade(ax, course)
         judged = per.get(sequence)
         baseline = None if judged is None else judged.baseline_mm
         if baseline is not None:
-            ax.axhspan(baseline - error, baseline + error, color=_BAND, alpha=0.3, zorder=1, lw=0)
             ax.axhline(baseline, color="0.45", ls="--", lw=1, zorder=2)
+        if baseline is not None and error > 0:
+            ax.axhspan(baseline - error, baseline + error, color=_BAND, alpha=0.3, zorder=1, lw=0)
             ax.axhline(baseline + error, color="0.65", ls=":", lw=0.8, zorder=2)
         ax.plot(x, y, color=colour, lw=1.6, zorder=3)
         enlarged = [
@@ -144,7 +149,8 @@ def plot_lesion(
         ax.axvline(0, color="black", lw=1.0, zorder=2)
         _limits(ax, y, baseline, error)
 
-    x_high = max([*seen_weeks, course.back_to_baseline_weeks_max, 0.0])
+    resolved = [] if course is None else [course.back_to_baseline_weeks_max]
+    x_high = max([*seen_weeks, *resolved, 0.0])
     if as_of is not None:
         x_high = max(x_high, _weeks(as_of, treated))
     due_weeks = _weeks(result.next_mri_due, treated)
@@ -155,7 +161,7 @@ def plot_lesion(
             ax.axvline(_weeks(as_of, treated), color="#c00000", lw=1.2, zorder=6)
         ax.axvline(due_weeks, color="#2e7d32", lw=1.2, ls="--", zorder=6)
         ax.set_xlim(x_low - 3, x_high + 3)
-    axes[-1].set_xlabel("Weeks since treatment (SSRS at week 0)")
+    axes[-1].set_xlabel("Weeks since treatment (radiosurgery at week 0)")
 
     fig.suptitle(_title(result), fontsize=10, x=0.01, ha="left", linespacing=1.4)
     handles = _legend_handles(course, error, as_of, result.next_mri_due, Patch)
@@ -197,16 +203,23 @@ def _legend_handles(
 ) -> list[Any]:
     from matplotlib.lines import Line2D
 
-    handles = [
-        patch(
-            color=_PEAK_SHADE,
-            label=f"published OPP peak {course.peak_weeks_min:g}-{course.peak_weeks_max:g} wk",
-        ),
-        patch(
-            color=_RESOLUTION_SHADE,
-            label=f"OPP back to baseline by {course.back_to_baseline_weeks_max:g} wk",
-        ),
-        patch(color=_BAND, alpha=0.3, label=f"baseline ± {error:g} mm (measurement error)"),
+    handles = []
+    if course is not None:
+        handles += [
+            patch(
+                color=_PEAK_SHADE,
+                label=f"published OPP peak {course.peak_weeks_min:g}-{course.peak_weeks_max:g} wk",
+            ),
+            patch(
+                color=_RESOLUTION_SHADE,
+                label=f"OPP back to baseline by {course.back_to_baseline_weeks_max:g} wk",
+            ),
+        ]
+    if error > 0:
+        handles.append(
+            patch(color=_BAND, alpha=0.3, label=f"baseline ± {error:g} mm (measurement error)")
+        )
+    handles += [
         Line2D(
             [], [], color="0.3", marker="o", mfc="0.3", ls="", label="enlarged (≥ baseline + error)"
         ),
