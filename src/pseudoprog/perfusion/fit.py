@@ -33,19 +33,17 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from pseudoprog.errors import FitWarning, ParameterError
-from pseudoprog.perfusion._basis import ConvolutionBasis, KepGrid
+from pseudoprog.errors import FitWarning
 from pseudoprog.perfusion._chunk import ChunkResult
-from pseudoprog.perfusion._exact import fit_extended_tofts_exact, fit_tofts_exact, project
-from pseudoprog.perfusion._linear import LinearSystem, fit_linear, fit_patlak_chunk
-from pseudoprog.perfusion._parallel import default_workers, run_chunks, single_threaded_blas
-from pseudoprog.perfusion.models import Model, shift_curve
+from pseudoprog.perfusion._engine import Source, fit_chunk
+from pseudoprog.perfusion._inputs import CHUNK_SIZE, Inputs, prepare
+from pseudoprog.perfusion._parallel import run_chunks, single_threaded_blas
+from pseudoprog.perfusion.models import Model
 from pseudoprog.perfusion.result import Bounds, FitFlag, FitMethod, FitResult
 
 __all__ = ["fit_extended_tofts", "fit_model", "fit_patlak", "fit_tofts"]
@@ -55,275 +53,102 @@ Progress = Callable[[int], None]
 
 #: Default number of kep grid nodes between ``kep_min`` and ``kep_max``.
 GRID_SIZE = 48
-#: Default number of voxels per chunk (measured fastest on a 2-core machine).
-CHUNK_SIZE = {FitMethod.EXACT: 8192, FitMethod.LINEAR: 65536}
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """One arterial delay: the delayed AIF and what all voxels share for it."""
-
-    delay_s: float
-    system: LinearSystem
-    _basis: ConvolutionBasis | None
-
-    @property
-    def basis(self) -> ConvolutionBasis:
-        """The kep-grid basis (built for the exact Tofts and extended Tofts fits)."""
-        if self._basis is None:  # pragma: no cover - internal invariant
-            raise RuntimeError("no convolution basis was prepared for this model")
-        return self._basis
-
-
-def _as_times(t_s: npt.ArrayLike) -> FloatArray:
-    t = np.asarray(t_s, dtype=np.float64)
-    if t.ndim != 1:
-        raise ParameterError(f"t_s must be a 1-D array of frame times; got shape {t.shape}")
-    if t.size < 4:
-        raise ParameterError(f"t_s has {t.size} frame times; at least 4 are needed to fit")
-    if not np.all(np.isfinite(t)):
-        raise ParameterError("t_s contains NaN or infinite values; give finite times in s")
-    steps = np.diff(t)
-    if np.any(steps <= 0):
-        i = int(np.argmax(steps <= 0))
-        raise ParameterError(
-            f"t_s must be strictly increasing; t_s[{i + 1}]={t[i + 1]} follows t_s[{i}]={t[i]}"
-        )
-    return t
-
-
-def _as_aif(cp: npt.ArrayLike, frames: int) -> FloatArray:
-    c = np.asarray(cp, dtype=np.float64)
-    if c.shape != (frames,):
-        raise ParameterError(
-            f"cp must have one value per frame, shape ({frames},); got shape {c.shape}"
-        )
-    if not np.all(np.isfinite(c)):
-        raise ParameterError("cp contains NaN or infinite values; give a finite AIF in mM")
-    if not np.any(c != 0):
-        raise ParameterError("cp is zero at every frame; the AIF must show the bolus")
-    return c
-
-
-def _flatten(ct: npt.ArrayLike, frames: int) -> tuple[npt.NDArray[np.floating], str]:
-    """``ct`` as ``(N, T)`` without copying where possible, and the reshape order."""
-    arr = np.asarray(ct)
-    if arr.ndim < 1 or arr.shape[-1] != frames:
-        raise ParameterError(
-            f"ct must have time on its last axis with {frames} frames (the length of t_s); "
-            f"got shape {arr.shape}"
-        )
-    if arr.dtype.kind not in "fiub":
-        raise ParameterError(f"ct must be numeric; got dtype {arr.dtype}")
-    if arr.dtype not in (np.float32, np.float64):
-        arr = arr.astype(np.float64)
-    count = int(np.prod(arr.shape[:-1], dtype=np.int64))
-    if arr.ndim > 1 and arr.flags.f_contiguous and not arr.flags.c_contiguous:
-        return arr.reshape((count, frames), order="F"), "F"
-    return arr.reshape((count, frames)), "C"
-
-
-def _delays(
-    fit_delay: bool, delay_s: float, delay_range_s: tuple[float, float], delay_step_s: float
-) -> list[float]:
-    if not fit_delay:
-        if not np.isfinite(delay_s):
-            raise ParameterError(f"delay_s={delay_s!r} must be a finite number of seconds")
-        return [float(delay_s)]
-    low, high = (float(v) for v in delay_range_s)
-    if not (np.isfinite(low) and np.isfinite(high) and low <= high):
-        raise ParameterError(
-            f"delay_range_s={delay_range_s!r} must be (low, high) seconds with low <= high"
-        )
-    if not (np.isfinite(delay_step_s) and delay_step_s > 0):
-        raise ParameterError(f"delay_step_s={delay_step_s!r} must be a positive number of s")
-    count = int(np.floor((high - low) / delay_step_s + 1e-9)) + 1
-    return [low + i * delay_step_s for i in range(count)]
-
-
-def _fit_one_delay(
-    model: Model,
-    method: FitMethod,
-    prep: _Prepared,
-    data: npt.NDArray[np.floating],
-    bounds: tuple[int, int],
-    limits: Bounds,
-) -> ChunkResult:
-    """Fit columns ``bounds`` of the time-major ``data`` at one arterial delay."""
-    start, stop = bounds
-    if model is Model.PATLAK:
-        return fit_patlak_chunk(
-            prep.system, data, start, stop, nonnegative=method is FitMethod.EXACT
-        )
-    if method is FitMethod.LINEAR:
-        return fit_linear(prep.system, data, start, stop, with_vp=model is Model.EXTENDED_TOFTS)
-    yt = data[:, start:stop]
-    pr = project(prep.basis, yt)
-    if model is Model.TOFTS:
-        return fit_tofts_exact(prep.basis, pr, ve_max=limits.ve_max)
-    return fit_extended_tofts_exact(prep.basis, pr, ve_max=limits.ve_max)
+#: Voxels per chunk are a multiple of this (whole blocks of the compiled loops).
+_ALIGN = 128
+#: Fewest voxels per chunk when the default chunk size is shrunk to balance the workers.
+_MIN_CHUNK = 4096
 
 
 def _fit(model: Model, *args: Any, **kwargs: Any) -> FitResult:
     with single_threaded_blas():
-        return _fit_impl(model, *args, **kwargs)
+        inputs = prepare(model, *args, **kwargs)
+        return _run(model, inputs, progress=kwargs.get("progress"), fit_delay=kwargs["fit_delay"])
 
 
-def _fit_impl(
-    model: Model,
-    t_s: npt.ArrayLike,
-    ct: npt.ArrayLike,
-    cp: npt.ArrayLike,
-    *,
-    method: FitMethod | str,
-    fit_delay: bool,
-    delay_s: float,
-    delay_range_s: tuple[float, float],
-    delay_step_s: float,
-    bounds: Bounds | None,
-    grid_size: int,
-    chunk_size: int | None,
-    workers: int | None,
-    progress: Progress | None,
-) -> FitResult:
-    fit_method = FitMethod.parse(method)
-    limits = bounds if bounds is not None else Bounds()
-    t = _as_times(t_s)
-    aif = _as_aif(cp, t.size)
-    flat, order = _flatten(ct, t.size)
-    lead_shape = np.shape(ct)[:-1]
-    if not isinstance(grid_size, int | np.integer) or grid_size < 8:
-        raise ParameterError(f"grid_size={grid_size!r} must be an integer of at least 8")
-    if chunk_size is None:
-        chunk_size = CHUNK_SIZE[fit_method]
-    if not isinstance(chunk_size, int | np.integer) or chunk_size < 1:
-        raise ParameterError(f"chunk_size={chunk_size!r} must be a positive integer")
-    n_workers = default_workers() if workers is None else int(workers)
-    if n_workers < 1:
-        raise ParameterError(f"workers={workers!r} must be at least 1")
-    delays = _delays(fit_delay, delay_s, delay_range_s, delay_step_s)
-    grid = KepGrid(limits.kep_min, limits.kep_max, int(grid_size))
-    prepared = []
-    for d in delays:
-        shifted = shift_curve(t, aif, d)
-        needs_basis = model is not Model.PATLAK and fit_method is FitMethod.EXACT
-        basis = ConvolutionBasis(t, shifted, grid) if needs_basis else None
-        system = LinearSystem(t, shifted, (limits.kep_min, limits.kep_max))
-        prepared.append(_Prepared(delay_s=d, system=system, _basis=basis))
+def _chunks(count: int, inputs: Inputs, explicit: bool) -> list[tuple[int, int]]:
+    """Chunk bounds: the requested size, or by default a size that gives every worker a few
+    equal chunks (never more than the default size)."""
+    size = inputs.chunk_size
+    if not explicit and inputs.workers > 1:
+        share = -(-count // (4 * inputs.workers))
+        share = -(-share // _ALIGN) * _ALIGN
+        size = max(_MIN_CHUNK, min(size, share))
+    return [(s, min(count, s + size)) for s in range(0, count, size)]
 
+
+def _run(model: Model, inputs: Inputs, *, progress: Progress | None, fit_delay: bool) -> FitResult:
+    """Fit every chunk on the worker threads; each worker also finishes its chunk."""
+    from pseudoprog.perfusion._finish import finish_chunk  # numba: imported when used
+
+    flat, limits, prepared = inputs.flat, inputs.limits, inputs.prepared
     count = flat.shape[0]
-    fields = ("ktrans", "ve", "vp", "kep", "rss", "sstot")
-    out = {name: np.full(count, np.nan) for name in fields}
+    fields = {name: np.empty(count) for name in ("ktrans", "ve", "vp", "kep", "rss", "sstot")}
     flags = np.zeros(count, np.uint8)
-    delay_index = np.zeros(count, np.intp)
-
-    time_major = flat.T  # (T, N): C-contiguous when the input was time-major in memory
-
-    def work(start: int, stop: int) -> tuple[int, ChunkResult, npt.NDArray[np.intp]]:
-        if time_major.flags.c_contiguous:
-            data, bounds = time_major, (start, stop)  # read in place
-        else:
-            data, bounds = np.ascontiguousarray(flat[start:stop].T), (0, stop - start)
-        best: ChunkResult | None = None
-        which = np.zeros(stop - start, np.intp)
-        for k, prep in enumerate(prepared):
-            res = _fit_one_delay(model, fit_method, prep, data, bounds, limits)
-            if best is None:
-                best = res
-                continue
-            better = np.isfinite(res.rss) & ~(best.rss <= res.rss)
-            best.take(res, better)
-            which[better] = k
-        if best is None:  # pragma: no cover - there is always at least one delay
-            raise RuntimeError("no arterial delay to fit")
-        return start, best, which
-
-    bounds_list = [(s, min(count, s + chunk_size)) for s in range(0, count, chunk_size)]
-    for start, res, which in run_chunks(work, bounds_list, workers=n_workers, progress=progress):
-        stop = start + res.rss.size
-        for name in fields:
-            out[name][start:stop] = getattr(res, name)
-        flags[start:stop] = res.flags
-        delay_index[start:stop] = which
-
-    return _assemble(
-        model,
-        fit_method,
-        out,
-        flags,
-        delay_index,
-        delays,
-        limits,
-        lead_shape,
-        order,
-        fit_delay=fit_delay,
+    r2 = np.empty(count)
+    ok = np.empty(count, np.bool_)
+    delay = np.empty(count)
+    which = np.zeros(count, np.intp)
+    delays = np.asarray(inputs.delays, dtype=np.float64)
+    source = Source(flat)
+    bits = (
+        int(FitFlag.FAILED),
+        int(FitFlag.UNPHYSICAL),
+        int(FitFlag.DELAY_AT_BOUND),
+        int(FitFlag.not_ok()),
     )
+    maxima = (limits.ktrans_max, limits.ve_max, limits.vp_max)
 
+    def work(start: int, stop: int) -> int:
+        s = slice(start, stop)
+        f = {name: values[s] for name, values in fields.items()}
+        dest = ChunkResult(f["ktrans"], f["ve"], f["vp"], f["kep"], f["rss"], f["sstot"], flags[s])
+        for k, prep in enumerate(prepared):
+            if k == 0:
+                fit_chunk(model, inputs.method, prep, source, (start, stop), limits, dest)
+                continue
+            res = ChunkResult.empty(stop - start)
+            fit_chunk(model, inputs.method, prep, source, (start, stop), limits, res)
+            better = np.isfinite(res.rss) & ~(dest.rss <= res.rss)
+            dest.take(res, better)
+            which[s][better] = k
+        params = (dest.ktrans, dest.ve, dest.vp, dest.kep)
+        failed = finish_chunk(
+            params, dest.rss, dest.sstot, dest.flags, which[s], delays, maxima, bits,
+            (r2[s], ok[s], delay[s]),
+        )  # fmt: skip
+        return int(failed)
 
-def _assemble(
-    model: Model,
-    method: FitMethod,
-    out: dict[str, FloatArray],
-    flags: npt.NDArray[np.uint8],
-    delay_index: npt.NDArray[np.intp],
-    delays: list[float],
-    limits: Bounds,
-    lead_shape: tuple[int, ...],
-    order: str,
-    *,
-    fit_delay: bool,
-) -> FitResult:
-    rss, sstot = out["rss"], out["sstot"]
-    failed = ~np.isfinite(sstot) | ~np.isfinite(rss)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r2 = np.where(sstot > 0, 1.0 - rss / np.where(sstot > 0, sstot, 1.0), np.nan)
-    kt, ve, vp = out["ktrans"], out["ve"], out["vp"]
-    with np.errstate(invalid="ignore"):
-        unphysical = (
-            (kt < 0)
-            | (kt > limits.ktrans_max)
-            | (ve < 0)
-            | (ve > limits.ve_max)
-            | (vp < 0)
-            | (vp > limits.vp_max)
-        )
-    flags[unphysical] |= np.uint8(FitFlag.UNPHYSICAL)
-    if fit_delay and len(delays) > 1:
-        at_end = (delay_index == 0) | (delay_index == len(delays) - 1)
-        flags[at_end] |= np.uint8(FitFlag.DELAY_AT_BOUND)
-    flags[failed] = np.uint8(FitFlag.FAILED)
-    for name in ("ktrans", "ve", "vp", "kep"):
-        out[name][failed] = np.nan
-    r2[failed] = np.nan
-    ok = (flags & np.uint8(FitFlag.not_ok())) == 0
-    n_failed = int(np.count_nonzero(failed))
+    explicit = inputs.chunk_size != CHUNK_SIZE[inputs.method]
+    bounds = _chunks(count, inputs, explicit)
+    n_failed = sum(run_chunks(work, bounds, workers=inputs.workers, progress=progress))
     if n_failed:
         warnings.warn(
-            f"{n_failed} of {failed.size} voxels could not be fitted (non-finite samples or a "
+            f"{n_failed} of {count} voxels could not be fitted (non-finite samples or a "
             "singular system); their parameters are NaN and flagged FAILED",
             FitWarning,
             stacklevel=4,
         )
-    delay = np.asarray(delays, dtype=np.float64)[delay_index]
-    delay[failed] = np.nan
 
     def shaped(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        return np.asarray(values.reshape(lead_shape, order="F" if order == "F" else "C"))
+        if inputs.order == "F":
+            return np.asarray(values.reshape(inputs.lead_shape, order="F"))
+        return np.asarray(values.reshape(inputs.lead_shape, order="C"))
 
+    nan = np.full(count, np.nan)
     return FitResult(
         model=model,
-        method=method,
-        ktrans=shaped(kt),
-        ve=shaped(ve if model is not Model.PATLAK else np.full_like(ve, np.nan)),
-        vp=shaped(vp if model is not Model.TOFTS else np.full_like(vp, np.nan)),
-        kep=shaped(out["kep"] if model is not Model.PATLAK else np.full_like(ve, np.nan)),
+        method=inputs.method,
+        ktrans=shaped(fields["ktrans"]),
+        ve=shaped(fields["ve"] if model is not Model.PATLAK else nan),
+        vp=shaped(fields["vp"] if model is not Model.TOFTS else nan),
+        kep=shaped(fields["kep"] if model is not Model.PATLAK else nan.copy()),
         delay_s=shaped(delay),
-        rss=shaped(rss),
+        rss=shaped(fields["rss"]),
         r2=shaped(r2),
         ok=shaped(ok),
         flags=shaped(flags),
         bounds=limits,
-        delays_searched_s=tuple(delays),
+        delays_searched_s=tuple(inputs.delays),
     )
 
 
