@@ -61,10 +61,9 @@ from enum import StrEnum
 from statistics import fmean
 from typing import Any
 
+from pseudoprog.criteria.assembly import lowered_nadir, patient_assessment, timepoint_result
 from pseudoprog.criteria.best_response import (
-    AssessedResponse,
     BestResponseParameters,
-    best_overall_response,
 )
 from pseudoprog.criteria.codes import OverallResponse
 from pseudoprog.criteria.patient_result import (
@@ -618,50 +617,25 @@ def assess(
                 "attenuation_change_pct": attenuation.change_pct,
             }
         results.append(
-            TimepointResult(
-                date=point.date,
+            timepoint_result(
+                day=point.date,
                 response=response,
-                target_response=None if target is None else target.response,
-                non_target_response=None if non_target is None else non_target.response,
+                target=target,
+                non_target=non_target,
                 new_lesions=new,
-                target_sum_mm=None if target is None else target.sum_mm,
-                change_from_baseline_pct=None
-                if target is None
-                else target.change_from_baseline_pct,
-                change_from_nadir_pct=None if target is None else target.change_from_nadir_pct,
-                reasons=tuple(reasons),
+                reasons=reasons,
                 nadir_mm=nadir,
                 metrics=metrics,
             )
         )
-        if target is not None and target.complete and target.sum_mm is not None:
-            nadir = min(nadir, target.sum_mm) if nadir is not None else target.sum_mm
-    if not timepoints:
-        warnings.append(
-            PatientWarning(
-                PatientWarningKind.NO_FOLLOW_UP, "no assessment after the treatment start yet"
-            )
-        )
-    best = best_overall_response(
-        [AssessedResponse(r.date, r.response) for r in results],  # type: ignore[arg-type]
-        treatment_start=record.treatment_start,
-        params=params.best_response,
-    )
-    warnings.extend(
-        PatientWarning(PatientWarningKind.BEST_RESPONSE, w.message) for w in best.warnings
-    )
-    return PatientAssessment(
-        patient_id=record.patient_id,
-        criteria=params.criteria,
+        nadir = lowered_nadir(nadir, target)
+    return patient_assessment(
+        record=record,
+        params=params,
         baseline_date=baseline.date,
         baseline_sum_mm=baseline_sum,
-        timepoints=tuple(results),
-        best_overall_response=best.best_overall_response,
-        best_response_date=best.date,
-        best_response_confirmed=best.confirmed,
-        best_response_reasons=tuple(best.reasons),
-        warnings=tuple(warnings),
-        parameters=params,
+        results=results,
+        warnings=warnings,
         as_of=as_of,
     )
 

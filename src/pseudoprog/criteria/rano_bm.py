@@ -68,10 +68,9 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
+from pseudoprog.criteria.assembly import patient_assessment, timepoint_result
 from pseudoprog.criteria.best_response import (
-    AssessedResponse,
     BestResponseParameters,
-    best_overall_response,
 )
 from pseudoprog.criteria.codes import OverallResponse
 from pseudoprog.criteria.patient_result import (
@@ -878,34 +877,15 @@ def assess(
                 nadir = min(nadir, target.sum_mm)
     pending = _sustain(points, params)
     results = [_result(point) for point in points]
-    if not points:
-        warnings.append(
-            PatientWarning(
-                PatientWarningKind.NO_FOLLOW_UP, "no assessment after the treatment start yet"
-            )
-        )
-    best = best_overall_response(
-        [AssessedResponse(r.date, r.response) for r in results],  # type: ignore[arg-type]
-        treatment_start=record.treatment_start,
-        params=params.best_response,
-    )
-    warnings.extend(
-        PatientWarning(PatientWarningKind.BEST_RESPONSE, w.message) for w in best.warnings
-    )
-    return PatientAssessment(
-        patient_id=record.patient_id,
-        criteria=params.criteria,
+    return patient_assessment(
+        record=record,
+        params=params,
         baseline_date=baseline.date,
         baseline_sum_mm=baseline_sum,
-        timepoints=tuple(results),
-        best_overall_response=best.best_overall_response,
-        best_response_date=best.date,
-        best_response_confirmed=best.confirmed,
-        best_response_reasons=tuple(best.reasons),
-        warnings=tuple(warnings),
-        parameters=params,
+        results=results,
+        warnings=warnings,
         as_of=as_of,
-        pending=tuple(pending),
+        pending=pending,
     )
 
 
@@ -925,15 +905,12 @@ def _result(point: _Point) -> TimepointResult:
         f"{'none' if non_target is None else non_target.response.value}, new lesions "
         f"{'yes' if point.new_lesions else 'no'}; {extra} (RANO-BM, {CITATION})",
     )
-    return TimepointResult(
-        date=point.date,
+    return timepoint_result(
+        day=point.date,
         response=point.response,
-        target_response=None if target is None else target.response,
-        non_target_response=None if non_target is None else non_target.response,
+        target=target,
+        non_target=non_target,
         new_lesions=point.new_lesions,
-        target_sum_mm=None if target is None else target.sum_mm,
-        change_from_baseline_pct=None if target is None else target.change_from_baseline_pct,
-        change_from_nadir_pct=None if target is None else target.change_from_nadir_pct,
         reasons=(*point.reasons, overall),
         nadir_mm=point.nadir,
     )
