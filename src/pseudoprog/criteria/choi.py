@@ -55,17 +55,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from statistics import fmean
-from typing import Any
+from typing import ClassVar
 
 from pseudoprog.criteria.assembly import lowered_nadir, patient_assessment, timepoint_result
 from pseudoprog.criteria.best_response import (
     BestResponseParameters,
 )
 from pseudoprog.criteria.codes import OverallResponse
+from pseudoprog.criteria.flat_parameters import FlatParameters
 from pseudoprog.criteria.patient_result import (
     PatientAssessment,
     PatientWarning,
@@ -79,7 +80,6 @@ from pseudoprog.criteria.recist import (
     RecistRule,
     TargetState,
     _baseline_warnings,
-    _from_mapping,
     counted_size,
     lesion_warnings,
     new_lesion_finding,
@@ -139,7 +139,7 @@ class ChoiRule(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ChoiParameters:
+class ChoiParameters(FlatParameters):
     """Parameters of the Choi criteria (Choi et al. 2007); every result records them.
 
     ``to_dict()`` is flat (these and the best-response rules), and :meth:`from_mapping` reads
@@ -179,6 +179,8 @@ class ChoiParameters:
     best_response
         Rules of the best overall response (RECIST 1.1 section 4.4).
     """
+
+    NAME: ClassVar[str] = "choi"
 
     pr_size_decrease_pct: float = 10.0
     pr_attenuation_decrease_pct: float = 15.0
@@ -237,11 +239,6 @@ class ChoiParameters:
             )
 
     @property
-    def criteria(self) -> str:
-        """Name of the criteria."""
-        return "choi"
-
-    @property
     def recist(self) -> RecistParameters:
         """The RECIST 1.1 parameters of the shared target rules, with Choi's size thresholds."""
         return replace(
@@ -264,30 +261,6 @@ class ChoiParameters:
             timepoint_window_days=self.timepoint_window_days,
             best_response=self.best_response,
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The parameters as JSON-ready values, best-response rules flattened in."""
-        own = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "best_response"}
-        own = {k: (v.value if isinstance(v, StrEnum) else v) for k, v in own.items()}
-        return {"criteria": self.criteria, **own, **self.best_response.to_dict()}
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> ChoiParameters:
-        """Build parameters from flat keys (those of :meth:`to_dict`, e.g. a TOML file).
-
-        Raises
-        ------
-        ParameterError
-            For an unknown key (the message lists the known ones) or a bad value.
-        """
-        criteria = values.get("criteria", "choi")
-        if criteria != "choi":
-            raise ParameterError(
-                f"parameters for criteria {criteria!r} given to choi; "
-                "remove the 'criteria' key or set it to 'choi'"
-            )
-        params: ChoiParameters = _from_mapping(cls, values)
-        return params
 
 
 # ---- baseline checks ------------------------------------------------------------------------

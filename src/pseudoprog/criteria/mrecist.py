@@ -47,17 +47,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import ClassVar
 
 from pseudoprog.criteria.assembly import lowered_nadir, patient_assessment, timepoint_result
 from pseudoprog.criteria.best_response import (
     BestResponseParameters,
 )
 from pseudoprog.criteria.codes import OverallResponse
+from pseudoprog.criteria.flat_parameters import FlatParameters
 from pseudoprog.criteria.patient_result import (
     PatientAssessment,
     TimepointResult,
@@ -68,7 +69,6 @@ from pseudoprog.criteria.recist import (
     RecistParameters,
     TargetState,
     _baseline_warnings,
-    _from_mapping,
     counted_size,
     lesion_warnings,
     new_lesion_finding,
@@ -108,7 +108,7 @@ class MRecistRule(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class MRecistParameters:
+class MRecistParameters(FlatParameters):
     """Parameters of mRECIST (Lencioni & Llovet 2010); every result records them.
 
     ``to_dict()`` is flat (these and the best-response rules), and :meth:`from_mapping` reads
@@ -144,6 +144,8 @@ class MRecistParameters:
     best_response
         Rules of the best overall response (RECIST 1.1 section 4.4).
     """
+
+    NAME: ClassVar[str] = "mrecist"
 
     measurable_min_mm: float = 10.0
     node_target_min_mm: float = 15.0
@@ -197,11 +199,6 @@ class MRecistParameters:
             )
 
     @property
-    def criteria(self) -> str:
-        """Name of the criteria."""
-        return "mrecist"
-
-    @property
     def recist(self) -> RecistParameters:
         """The RECIST 1.1 parameters of the shared rules, with mRECIST's thresholds."""
         return replace(
@@ -224,29 +221,6 @@ class MRecistParameters:
             timepoint_window_days=self.timepoint_window_days,
             best_response=self.best_response,
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The parameters as JSON-ready values, best-response rules flattened in."""
-        own = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "best_response"}
-        return {"criteria": self.criteria, **own, **self.best_response.to_dict()}
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> MRecistParameters:
-        """Build parameters from flat keys (those of :meth:`to_dict`, e.g. a TOML file).
-
-        Raises
-        ------
-        ParameterError
-            For an unknown key (the message lists the known ones) or a bad value.
-        """
-        criteria = values.get("criteria", "mrecist")
-        if criteria != "mrecist":
-            raise ParameterError(
-                f"parameters for criteria {criteria!r} given to mrecist; "
-                "remove the 'criteria' key or set it to 'mrecist'"
-            )
-        params: MRecistParameters = _from_mapping(cls, values)
-        return params
 
 
 # ---- the viable view of a patient ----------------------------------------------------------

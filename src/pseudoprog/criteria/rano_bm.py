@@ -63,16 +63,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import ClassVar
 
 from pseudoprog.criteria.assembly import patient_assessment, timepoint_result
 from pseudoprog.criteria.best_response import (
     BestResponseParameters,
 )
 from pseudoprog.criteria.codes import OverallResponse
+from pseudoprog.criteria.flat_parameters import FlatParameters
 from pseudoprog.criteria.patient_result import (
     PatientAssessment,
     PatientWarning,
@@ -87,7 +88,6 @@ from pseudoprog.criteria.recist import (
     RecistParameters,
     TargetState,
     _baseline_warnings,
-    _from_mapping,
     counted_size,
     new_lesion_finding,
     non_target_state,
@@ -156,7 +156,7 @@ class RanoBmRule(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RanoBmParameters:
+class RanoBmParameters(FlatParameters):
     """Parameters of RANO-BM (Lin et al. 2015); every result records them.
 
     ``to_dict()`` is flat (these and the best-response rules), and :meth:`from_mapping` reads
@@ -200,6 +200,8 @@ class RanoBmParameters:
         Rules of the best overall response (RECIST 1.1 section 4.4); the sustained-response
         rule already applies to the timepoints.
     """
+
+    NAME: ClassVar[str] = "rano-bm"
 
     measurable_min_mm: float = 10.0
     perpendicular_min_mm: float = 5.0
@@ -262,11 +264,6 @@ class RanoBmParameters:
             )
 
     @property
-    def criteria(self) -> str:
-        """Name of the criteria."""
-        return "rano-bm"
-
-    @property
     def recist(self) -> RecistParameters:
         """The RECIST 1.1 parameters that the shared target and non-target rules read."""
         return RecistParameters(
@@ -279,30 +276,6 @@ class RanoBmParameters:
             timepoint_window_days=self.timepoint_window_days,
             best_response=self.best_response,
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The parameters as JSON-ready values, best-response rules flattened in."""
-        own = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "best_response"}
-        own = {k: (v.value if isinstance(v, StrEnum) else v) for k, v in own.items()}
-        return {"criteria": self.criteria, **own, **self.best_response.to_dict()}
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> RanoBmParameters:
-        """Build parameters from flat keys (those of :meth:`to_dict`, e.g. a TOML file).
-
-        Raises
-        ------
-        ParameterError
-            For an unknown key (the message lists the known ones) or a bad value.
-        """
-        criteria = values.get("criteria", "rano-bm")
-        if criteria != "rano-bm":
-            raise ParameterError(
-                f"parameters for criteria {criteria!r} given to rano-bm; "
-                "remove the 'criteria' key or set it to 'rano-bm'"
-            )
-        params: RanoBmParameters = _from_mapping(cls, values)
-        return params
 
 
 # ---- baseline checks ------------------------------------------------------------------------

@@ -41,16 +41,17 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import ClassVar
 
 from pseudoprog.criteria.assembly import lowered_nadir, patient_assessment, timepoint_result
 from pseudoprog.criteria.best_response import (
     BestResponseParameters,
 )
 from pseudoprog.criteria.codes import OverallResponse
+from pseudoprog.criteria.flat_parameters import FlatParameters
 from pseudoprog.criteria.patient_result import (
     PatientAssessment,
     PatientWarning,
@@ -103,7 +104,7 @@ class RecistRule(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RecistParameters:
+class RecistParameters(FlatParameters):
     """Parameters of RECIST 1.1 (Eisenhauer et al. 2009); every result records them.
 
     Parameters
@@ -132,6 +133,8 @@ class RecistParameters:
         Confirmation rules of the best overall response (section 4.4).
     """
 
+    NAME: ClassVar[str] = "recist1.1"
+
     measurable_min_mm: float = 10.0
     node_target_min_mm: float = 15.0
     node_normal_max_mm: float = 10.0
@@ -158,53 +161,12 @@ class RecistParameters:
             if getattr(self, name) < 0:
                 raise ParameterError(f"{name} must not be negative, got {getattr(self, name)}")
 
-    @property
-    def criteria(self) -> str:
-        """Name and version of the criteria."""
-        return "recist1.1"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The parameters as JSON-ready values, confirmation rules flattened in."""
-        own = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "best_response"}
-        return {"criteria": self.criteria, **own, **self.best_response.to_dict()}
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> RecistParameters:
-        """Build parameters from flat keys (those of :meth:`to_dict`, e.g. a TOML file).
-
-        Raises
-        ------
-        ParameterError
-            For an unknown key (the message lists the known ones) or a bad value.
-        """
-        params: RecistParameters = _from_mapping(cls, values)
-        return params
-
 
 def _check_positive(params: object, *names: str) -> None:
     for name in names:
         value = getattr(params, name)
         if not value > 0:
             raise ParameterError(f"{name} must be positive, got {value}")
-
-
-def _from_mapping(cls: Any, values: Mapping[str, Any]) -> Any:
-    """Split flat keys into a parameter class's own fields and its ``best_response``."""
-    own_names = {f.name for f in fields(cls)} - {"best_response"}
-    bor_names = {f.name for f in fields(BestResponseParameters)}
-    unknown = sorted(set(values) - own_names - bor_names - {"criteria"})
-    if unknown:
-        known = ", ".join(sorted(own_names | bor_names))
-        raise ParameterError(
-            f"unknown parameter {', '.join(map(repr, unknown))} for {cls.__name__}; "
-            f"known parameters: {known}"
-        )
-    own = {k: v for k, v in values.items() if k in own_names}
-    bor = {k: v for k, v in values.items() if k in bor_names}
-    try:
-        return cls(**own, best_response=BestResponseParameters.from_mapping(bor))
-    except TypeError as exc:
-        raise ParameterError(f"bad parameter value: {exc}") from None
 
 
 # ---- baseline checks ------------------------------------------------------------------------
