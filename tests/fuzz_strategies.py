@@ -105,6 +105,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "role": "role",
         "organ": "text",
         "lymph_node": "bool",
+        "treatment": "treatment",
     },
     "measurements": {
         "lesion_id": "lesion",
@@ -112,6 +113,10 @@ COLUMNS: dict[str, dict[str, str]] = {
         "sequence": "sequence",
         "size_mm": "size",
         "status": "status",
+        "perpendicular_mm": "size",
+        "attenuation_hu": "hu",
+        "viable_mm": "size",
+        "intratumoral_nodule": "nodule",
     },
     "events": {
         "patient_id": "patient",
@@ -395,6 +400,9 @@ VALID: dict[str, tuple[str, ...]] = {
     "role": ("target", "non_target", "new", "non-target", "TARGET", "nontarget"),
     "status": ("present", "absent", "unequivocal_progression", "equivocal", "not_evaluated"),
     "overall": ("CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE", "ND", "non-CR/non-PD"),
+    "treatment": ("ssrs", "srs", "chemotherapy", "immunotherapy", "SRS", "radiotherapy"),
+    "hu": ("45", "-20", "0", "120.5", "3000", "-1000", "68"),
+    "nodule": ("absent", "present", "new", "growing", "NEW", "maybe"),
 }
 NUMERIC_KINDS = {
     "dose",
@@ -407,6 +415,7 @@ NUMERIC_KINDS = {
     "ratio",
     "seconds",
     "evidence_value",
+    "hu",
 }
 
 _EXCEL_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
@@ -508,6 +517,17 @@ _COHERENT_EVENTS = (
 
 
 @st.composite
+def _liver_cells(draw: st.DrawFn, liver: bool, size: float) -> list[str]:
+    """Attenuation (HU), viable diameter (at most the size) and nodule cells, or none."""
+    if not liver:
+        return []
+    hu = f"{draw(st.floats(10.0, 140.0)):.0f}"
+    viable = f"{draw(st.floats(0.0, 1.0)) * size:.1f}"
+    nodule = draw(st.sampled_from(["", "absent", "present", "new"]))
+    return [hu, viable, nodule]
+
+
+@st.composite
 def cohorts(draw: st.DrawFn) -> Cohort:
     """A small valid cohort: lesions, measurements with baselines, events and evidence."""
     anchor = draw(_anchor())
@@ -516,7 +536,10 @@ def cohorts(draw: st.DrawFn) -> Cohort:
     extra = draw(st.lists(st.sampled_from(optional), unique=True, max_size=len(optional)))
     lesion_header = [*REQUIRED["lesions"], *(c for c in optional if c in extra)]
     lesions: Grid = [lesion_header]
-    measurements: Grid = [list(REQUIRED["measurements"])]
+    # Liver columns (Choi, mRECIST) on some cohorts: attenuation, viable diameter, nodules.
+    liver = draw(st.booleans())
+    liver_columns = ["attenuation_hu", "viable_mm", "intratumoral_nodule"] if liver else []
+    measurements: Grid = [[*REQUIRED["measurements"], *liver_columns]]
     events: Grid = [["patient_id", "date", "kind", "lesion_id", "detail", "value"]]
     evidence: Grid = [["lesion_id", "date", "kind", "value", "note"]]
     ids, patients, treated = [], [], []
@@ -544,6 +567,7 @@ def cohorts(draw: st.DrawFn) -> Cohort:
             "role": draw(st.sampled_from(["target", "target", "non_target"])),
             "organ": draw(st.sampled_from(["bone", "liver", "lung", ""])),
             "lymph_node": draw(st.sampled_from(["no", "yes", ""])),
+            "treatment": draw(st.sampled_from(["", "", "chemotherapy", "srs"])),
         }
         if values["site"] != "spine":
             values["level"] = ""
@@ -559,11 +583,13 @@ def cohorts(draw: st.DrawFn) -> Cohort:
         for sequence in sequences:
             when = _shift(day, -draw(st.integers(0, 60)))
             size = draw(st.floats(1.0, 60.0))
-            measurements.append([lesion, when.isoformat(), sequence, f"{size:.1f}"])
+            cells = draw(_liver_cells(liver, size))
+            measurements.append([lesion, when.isoformat(), sequence, f"{size:.1f}", *cells])
             for _ in range(draw(st.integers(0, 4))):
                 when = _shift(when, draw(st.integers(20, 200)))
                 size = max(0.5, size + draw(st.floats(-8.0, 8.0)))
-                measurements.append([lesion, when.isoformat(), sequence, f"{size:.1f}"])
+                cells = draw(_liver_cells(liver, size))
+                measurements.append([lesion, when.isoformat(), sequence, f"{size:.1f}", *cells])
     for _ in range(draw(st.integers(0, 3))):
         k = draw(st.integers(0, n_lesions - 1))
         events.append(
