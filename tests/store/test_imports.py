@@ -69,11 +69,11 @@ def test_example_is_stored_with_the_statuses_of_classify(db: Database, example_d
             )
         }
     assert set(stored) == set(expected)
-    for key, (response, result) in stored.items():
+    for key, (response, found) in stored.items():
         assert response == expected[key]["response"].value
-        assert result is not None
-        assert result["reasons"] == expected[key]["reasons"]
-        assert result["time_to_peak_weeks"] == expected[key]["time_to_peak_weeks"]
+        assert found is not None
+        assert found["reasons"] == expected[key]["reasons"]
+        assert found["time_to_peak_weeks"] == expected[key]["time_to_peak_weeks"]
 
 
 def test_same_files_twice_add_nothing(db: Database, example_dir: Path) -> None:

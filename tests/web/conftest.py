@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -84,12 +85,11 @@ def login(client: TestClient, name: str) -> str:
     return csrf.group(1)
 
 
-def upload_example(
-    client: TestClient, headers: dict[str, str], folder: Path
-) -> Callable[[], object]:
+def upload_example(client: TestClient, headers: dict[str, str], folder: Path) -> httpx.Response:
     """POST the example's tables to /api/v1/imports; returns the response."""
     files = {
         name: (f"{name}.csv", (folder / f"{name}.csv").read_bytes(), "text/csv")
         for name in ("lesions", "measurements", "events")
     }
-    return client.post("/api/v1/imports", files=files, headers=headers)  # type: ignore[return-value]
+    answer: httpx.Response = client.post("/api/v1/imports", files=files, headers=headers)
+    return answer

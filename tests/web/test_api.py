@@ -27,7 +27,7 @@ def test_import_then_lesions_carry_the_classify_fields(any_app: FastAPI, example
     client = TestClient(any_app)
     editor = bearer(client, "editor")
     answer = upload_example(client, editor, example_dir)
-    assert answer.status_code == 201  # type: ignore[attr-defined]
+    assert answer.status_code == 201
     expected = _classified(example_dir)
     opp = client.get("/api/v1/lesions?response=OPP", headers=editor).json()
     wanted = {k for k, v in expected.items() if str(v["response"]) == "OPP"}
@@ -42,7 +42,7 @@ def test_import_then_lesions_carry_the_classify_fields(any_app: FastAPI, example
         assert item["reasons"] == core["reasons"]
         assert item["deciding_sequence"] == core["deciding_sequence"]
         assert item["peak_change_mm"] == core["peak_change_mm"]
-    counts = {}
+    counts: dict[str, int] = {}
     for v in expected.values():
         counts[str(v["response"])] = counts.get(str(v["response"]), 0) + 1
     assert every["counts"] == counts
@@ -70,8 +70,8 @@ def test_an_import_with_problems_is_422_and_stores_nothing(
 
 def test_the_same_import_twice_adds_nothing(client: TestClient, example_dir: Path) -> None:
     editor = bearer(client, "editor")
-    first = upload_example(client, editor, example_dir).json()  # type: ignore[attr-defined]
-    second = upload_example(client, editor, example_dir).json()  # type: ignore[attr-defined]
+    first = upload_example(client, editor, example_dir).json()
+    second = upload_example(client, editor, example_dir).json()
     assert sum(second["added"].values()) == 0
     assert second["unchanged"]["lesions"] == first["added"]["lesions"]
     history = client.get("/api/v1/imports", headers=editor).json()
@@ -84,7 +84,7 @@ def test_roles_viewers_read_editors_write_admins_manage(
     client: TestClient, example_dir: Path
 ) -> None:
     viewer = bearer(client, "viewer")
-    assert upload_example(client, viewer, example_dir).status_code == 403  # type: ignore[attr-defined]
+    assert upload_example(client, viewer, example_dir).status_code == 403
     editor = bearer(client, "editor")
     upload_example(client, editor, example_dir)
     lesion = client.get("/api/v1/lesions?page_size=1", headers=viewer).json()["lesions"][0]

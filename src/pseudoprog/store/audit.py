@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from pseudoprog.store.models import AuditEntry
+from pseudoprog.store.models import AuditEntry, Base
 
-__all__ = ["Action", "history", "record"]
+__all__ = ["Action", "history", "record", "record_many"]
 
 
 class Action(StrEnum):
@@ -52,6 +52,36 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_many(
+    session: Session, *, user: str, action: Action, entity: str, entries: list[dict[str, Any]]
+) -> int:
+    """Add many entries of one kind at once (one multi-row INSERT); returns their count.
+
+    Each of ``entries`` gives ``entity_id`` and optionally ``lesion_id``, ``before`` and
+    ``after``.
+    """
+    if not entries:
+        return 0
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "at": now,
+            "user_name": user,
+            "action": action.value,
+            "entity": entity,
+            "entity_id": e.get("entity_id"),
+            "lesion_id": e.get("lesion_id"),
+            "before": e.get("before"),
+            "after": e.get("after"),
+        }
+        for e in entries
+    ]
+    table = Base.metadata.tables[AuditEntry.__tablename__]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(table), rows[start : start + 5000])
+    return len(rows)
 
 
 def history(session: Session, *, lesion_id: int, limit: int = 200) -> list[AuditEntry]:

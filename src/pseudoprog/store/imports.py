@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from pseudoprog.domain import Event, Evidence, Lesion, LesionHistory
 from pseudoprog.errors import InputValidationError, Problem
@@ -29,8 +29,9 @@ from pseudoprog.io.cohort import load_cohort
 from pseudoprog.io.evidence import load_evidence
 from pseudoprog.io.tabular import ProblemLog, read_workbook
 from pseudoprog.store import status
-from pseudoprog.store.audit import Action, record
+from pseudoprog.store.audit import Action, record, record_many
 from pseudoprog.store.models import (
+    Base,
     EventRow,
     EvidenceRow,
     ImportRow,
@@ -38,6 +39,7 @@ from pseudoprog.store.models import (
     MeasurementRow,
     PatientRow,
     TreatmentRow,
+    new_tracking_uid,
 )
 from pseudoprog.store.validation import lesion_cells
 
@@ -134,7 +136,11 @@ def _plan_lesions(session: Session, lesions: Iterable[Lesion], source: str) -> _
         chunk = keys[start : start + 900]
         stored.update(
             (x.lesion_key, x)
-            for x in session.scalars(select(LesionRow).where(LesionRow.lesion_key.in_(chunk)))
+            for x in session.scalars(
+                select(LesionRow)
+                .where(LesionRow.lesion_key.in_(chunk))
+                .options(joinedload(LesionRow.patient), selectinload(LesionRow.treatment))
+            )
         )
     plan = _Plan(stored_patients, stored)
     for lesion in lesions:
@@ -328,6 +334,27 @@ def _plan_events(session: Session, plan: _Plan, found: Iterable[Event]) -> list[
     return new
 
 
+def _ids(session: Session, column: Any, key: Any, keys: list[str]) -> dict[str, int]:
+    """Row ids by key, for keys just inserted."""
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), 900):
+        found.update(
+            (k, i)
+            for k, i in session.execute(
+                select(key, column).where(key.in_(keys[start : start + 900]))
+            )
+        )
+    return found
+
+
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """One multi-row INSERT per 5,000 rows (SQLAlchemy Core: no ORM object per row)."""
+    for start in range(0, len(rows), 5000):
+        session.execute(
+            insert(Base.metadata.tables[model.__tablename__]), rows[start : start + 5000]
+        )
+
+
 def _write(
     session: Session,
     plan: _Plan,
@@ -339,101 +366,142 @@ def _write(
     *,
     user: str,
 ) -> set[int]:
+    session.flush()
     now = datetime.now(UTC)
-    touched: set[int] = set()
-    patients = plan.patients
-    for lesion in lesions:
-        if lesion.patient_id not in patients:
-            patient = PatientRow(
-                patient_key=lesion.patient_id, events_recorded=False, created_at=now
+    lesions = list(lesions)
+    patients = {k: p.id for k, p in plan.patients.items()}
+    new_patients = sorted({x.patient_id for x in lesions} - set(patients))
+    _insert(
+        session,
+        PatientRow,
+        [
+            {"patient_key": k, "events_recorded": events_given, "created_at": now}
+            for k in new_patients
+        ],
+    )
+    patients.update(_ids(session, PatientRow.id, PatientRow.patient_key, new_patients))
+    plan.added["patients"] = len(new_patients)
+    if events_given:
+        patients_table = Base.metadata.tables[PatientRow.__tablename__]
+        stored = sorted(p.id for p in plan.patients.values() if not p.events_recorded)
+        for start in range(0, len(stored), 900):
+            session.execute(
+                update(patients_table)
+                .where(patients_table.c.id.in_(stored[start : start + 900]))
+                .values(events_recorded=True)
             )
-            session.add(patient)
-            patients[lesion.patient_id] = patient
-            plan.added["patients"] += 1
-        if events_given:
-            patients[lesion.patient_id].events_recorded = True
-    session.flush()
-    rows = plan.lesions
-    for lesion in plan.new_lesions:
-        row = LesionRow(
-            patient_id=patients[lesion.patient_id].id,
-            lesion_key=lesion.lesion_id,
-            site=lesion.site.value,
-            level=lesion.level,
-            histology=lesion.histology,
-            age=lesion.age,
-            sex=None if lesion.sex is None else lesion.sex.value,
-            response=None if lesion.response is None else lesion.response.value,
-            in_vertebral_body=lesion.in_vertebral_body,
-            body_involvement_pct=lesion.body_involvement_pct,
-            created_at=now,
-        )
-        t = lesion.treatment
-        row.treatment = TreatmentRow(date=t.date, dose_gy=t.dose_gy, fractions=t.fractions)
-        session.add(row)
-        rows[lesion.lesion_id] = row
+    _insert(
+        session,
+        LesionRow,
+        [
+            {
+                "uid": new_tracking_uid(),
+                "patient_id": patients[x.patient_id],
+                "lesion_key": x.lesion_id,
+                "site": x.site.value,
+                "level": x.level,
+                "histology": x.histology,
+                "age": x.age,
+                "sex": None if x.sex is None else x.sex.value,
+                "response": None if x.response is None else x.response.value,
+                "in_vertebral_body": x.in_vertebral_body,
+                "body_involvement_pct": x.body_involvement_pct,
+                "version": 1,
+                "created_at": now,
+            }
+            for x in plan.new_lesions
+        ],
+    )
+    rows = {k: r.id for k, r in plan.lesions.items()}
+    created_keys = [x.lesion_id for x in plan.new_lesions]
+    rows.update(_ids(session, LesionRow.id, LesionRow.lesion_key, created_keys))
+    _insert(
+        session,
+        TreatmentRow,
+        [
+            {
+                "lesion_id": rows[x.lesion_id],
+                "date": x.treatment.date,
+                "dose_gy": x.treatment.dose_gy,
+                "fractions": x.treatment.fractions,
+                "version": 1,
+            }
+            for x in plan.new_lesions
+        ],
+    )
     plan.added["lesions"] = len(plan.new_lesions)
-    session.flush()
     counts: dict[int, dict[str, int]] = {}
 
     def count(lesion_id: int, what: str) -> None:
         counts.setdefault(lesion_id, {}).setdefault(what, 0)
         counts[lesion_id][what] += 1
 
-    session.add_all(
-        MeasurementRow(lesion_id=rows[k].id, date=d, sequence=s, size_mm=v)
-        for k, d, s, v in measurements
+    _insert(
+        session,
+        MeasurementRow,
+        [
+            {"lesion_id": rows[k], "date": d, "sequence": s, "size_mm": v, "version": 1}
+            for k, d, s, v in measurements
+        ],
     )
     for k, *_ in measurements:
-        count(rows[k].id, "measurements")
+        count(rows[k], "measurements")
     plan.added["measurements"] = len(measurements)
+    found = []
     for item in evidence:
         number, flag = _evidence_value(item)
-        lesion_id = rows[item.lesion_id].id
-        session.add(
-            EvidenceRow(
-                lesion_id=lesion_id,
-                date=item.date,
-                kind=item.kind,
-                number=number,
-                flag=flag,
-                detail=item.detail,
-            )
+        lesion_id = rows[item.lesion_id]
+        found.append(
+            {
+                "lesion_id": lesion_id,
+                "date": item.date,
+                "kind": item.kind,
+                "number": number,
+                "flag": flag,
+                "detail": item.detail,
+                "version": 1,
+            }
         )
         count(lesion_id, "evidence")
+    _insert(session, EvidenceRow, found)
     plan.added["evidence"] = len(evidence)
-    event_patients: set[str] = set()
-    for event in events:
-        session.add(
-            EventRow(
-                patient_id=patients[event.patient_id].id,
-                lesion_id=None if event.lesion_id is None else rows[event.lesion_id].id,
-                date=event.date,
-                kind=event.kind.value,
-                detail=event.detail,
-                value=event.value,
-            )
-        )
-        event_patients.add(event.patient_id)
+    _insert(
+        session,
+        EventRow,
+        [
+            {
+                "patient_id": patients[e.patient_id],
+                "lesion_id": None if e.lesion_id is None else rows[e.lesion_id],
+                "date": e.date,
+                "kind": e.kind.value,
+                "detail": e.detail,
+                "value": e.value,
+                "version": 1,
+            }
+            for e in events
+        ],
+    )
     plan.added["events"] = len(events)
-    session.flush()
-    created = {rows[x.lesion_id].id for x in plan.new_lesions}
-    touched |= set(counts) | created
+    event_patients = {e.patient_id for e in events}
+    created = {rows[k] for k in created_keys}
+    touched = set(counts) | created
     if event_patients or events_given:
-        touched |= {
-            r.id for r in rows.values() if r.patient.patient_key in event_patients or events_given
-        }
-    for lesion_id in sorted(touched):
-        what = counts.get(lesion_id, {})
-        if lesion_id not in created and not what:
-            continue
-        record(
-            session,
-            user=user,
-            action=Action.IMPORT,
-            entity="lesion",
-            entity_id=lesion_id,
-            lesion_id=lesion_id,
-            after={"created": lesion_id in created, **what},
-        )
+        owner = {x.lesion_id: x.patient_id for x in lesions}
+        owner.update((k, r.patient.patient_key) for k, r in plan.lesions.items())
+        touched |= {i for k, i in rows.items() if events_given or owner.get(k) in event_patients}
+    record_many(
+        session,
+        user=user,
+        action=Action.IMPORT,
+        entity="lesion",
+        entries=[
+            {
+                "entity_id": i,
+                "lesion_id": i,
+                "after": {"created": i in created, **counts.get(i, {})},
+            }
+            for i in sorted(touched)
+            if i in created or counts.get(i)
+        ],
+    )
     return touched

@@ -23,6 +23,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -93,6 +94,7 @@ class LesionRow(Base):
     """A treated lesion; ``lesion_key`` is the ``lesion_id`` of the input tables."""
 
     __tablename__ = "lesions"
+    __table_args__ = (Index("ix_lesions_site_lesion_key", "site", "lesion_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uid: Mapped[str] = mapped_column(String(64), unique=True, default=new_tracking_uid)
@@ -122,6 +124,7 @@ class TreatmentRow(Base):
     """The radiosurgery course of a lesion."""
 
     __tablename__ = "treatments"
+    __table_args__ = (Index("ix_treatments_date_lesion_id", "date", "lesion_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     lesion_id: Mapped[int] = mapped_column(ForeignKey("lesions.id"), unique=True)
@@ -202,6 +205,11 @@ class LesionStatus(Base):
     """
 
     __tablename__ = "lesion_status"
+    __table_args__ = (
+        Index("ix_lesion_status_probability_lesion_id", "probability", "lesion_id"),
+        Index("ix_lesion_status_last_study_lesion_id", "last_study", "lesion_id"),
+        Index("ix_lesion_status_response_next_due", "response", "next_due"),
+    )
 
     lesion_id: Mapped[int] = mapped_column(ForeignKey("lesions.id"), primary_key=True)
     criteria: Mapped[str | None] = mapped_column(String(32), index=True)

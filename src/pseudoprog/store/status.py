@@ -16,13 +16,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
 
 from pseudoprog.criteria import registry
 from pseudoprog.domain import Evidence, LesionHistory, Site
-from pseudoprog.store.models import LesionRow, LesionStatus, PatientRow
-from pseudoprog.store.records import evidence_of, history_of
+from pseudoprog.store.histories import CHUNK, load_histories
+from pseudoprog.store.models import Base, LesionRow, LesionStatus
 
 __all__ = ["StatusValues", "criteria_for", "evaluate", "refresh", "refresh_all"]
 
@@ -105,52 +105,54 @@ def evaluate(history: LesionHistory, evidence: Sequence[Evidence] = ()) -> Statu
     )
 
 
-def _store(session: Session, row: LesionRow, values: StatusValues, now: datetime) -> None:
-    status = row.status
-    if status is None:
-        status = LesionStatus(lesion_id=row.id, computed_at=now)
-        session.add(status)
-        row.status = status
-    status.criteria = values.criteria
-    status.response = values.response
-    status.probability = values.probability
-    status.probability_low = values.probability_low
-    status.probability_high = values.probability_high
-    status.last_study = values.last_study
-    status.next_due = values.next_due
-    status.result = values.result
-    status.assessment = values.assessment
-    status.note = values.note
-    status.computed_at = now
+def _columns(lesion_id: int, values: StatusValues, now: datetime) -> dict[str, Any]:
+    return {
+        "lesion_id": lesion_id,
+        "criteria": values.criteria,
+        "response": values.response,
+        "probability": values.probability,
+        "probability_low": values.probability_low,
+        "probability_high": values.probability_high,
+        "last_study": values.last_study,
+        "next_due": values.next_due,
+        "result": values.result,
+        "assessment": values.assessment,
+        "note": values.note,
+        "computed_at": now,
+    }
 
 
 def refresh(session: Session, lesion_ids: Iterable[int]) -> int:
-    """Recompute and store the status of the lesions with these row ids; returns the count."""
+    """Recompute and store the status of the lesions with these row ids; returns the count.
+
+    The lesions are read in bulk (:func:`~pseudoprog.store.histories.load_histories`) and
+    their statuses replaced with one DELETE and one multi-row INSERT per
+    :data:`~pseudoprog.store.histories.CHUNK` lesions; status objects already loaded in the
+    session are expired, so they show the new values when next read.
+    """
     ids = sorted(set(lesion_ids))
     if not ids:
         return 0
     session.flush()
     now = datetime.now(UTC)
+    table = Base.metadata.tables[LesionStatus.__tablename__]
     done = 0
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = session.scalars(
-            select(LesionRow)
-            .where(LesionRow.id.in_(chunk))
-            .options(
-                selectinload(LesionRow.treatment),
-                selectinload(LesionRow.measurements),
-                selectinload(LesionRow.evidence),
-                selectinload(LesionRow.status),
-                selectinload(LesionRow.patient).selectinload(PatientRow.events),
-                selectinload(LesionRow.patient).selectinload(PatientRow.lesions),
-            )
-        ).all()
-        for row in rows:
-            values = evaluate(history_of(row), evidence_of(row))
-            _store(session, row, values, now)
-            done += 1
-    session.flush()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        rows = [
+            _columns(stored.id, evaluate(stored.history, stored.evidence), now)
+            for stored in load_histories(session, chunk)
+        ]
+        session.execute(delete(table).where(table.c.lesion_id.in_(chunk)))
+        if rows:
+            session.execute(insert(table), rows)
+        done += len(rows)
+    wanted = set(ids)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, LesionStatus) and obj.lesion_id in wanted:
+            session.expire(obj)
+        elif isinstance(obj, LesionRow) and obj.id in wanted:
+            session.expire(obj, ["status"])
     return done
 
 

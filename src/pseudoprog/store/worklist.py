@@ -12,13 +12,21 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pseudoprog.errors import ParameterError
 from pseudoprog.store.models import LesionRow, LesionStatus, PatientRow, TreatmentRow
 
-__all__ = ["SORT_KEYS", "SortOrder", "Worklist", "WorklistQuery", "WorklistRow", "worklist"]
+__all__ = [
+    "SORT_KEYS",
+    "SortOrder",
+    "Worklist",
+    "WorklistQuery",
+    "WorklistRow",
+    "selected_ids",
+    "worklist",
+]
 
 
 class SortOrder(StrEnum):
@@ -125,13 +133,31 @@ class Worklist:
         return max(1, -(-self.total // self.query.page_size))
 
 
-def _base(query: WorklistQuery, *, with_response: bool) -> Select[Any]:
-    stmt = (
-        select(LesionRow.id)
-        .join(PatientRow, PatientRow.id == LesionRow.patient_id)
-        .join(TreatmentRow, TreatmentRow.lesion_id == LesionRow.id)
-        .outerjoin(LesionStatus, LesionStatus.lesion_id == LesionRow.id)
-    )
+_STATUS_KEYS = {"criteria", "response", "probability", "last_study", "next_due"}
+
+
+def _selection(query: WorklistQuery, *, with_response: bool, sort: str | None = None) -> Any:
+    """The lesion ids under the filters, from the sort key's table, joining only the tables
+    the filters and ``sort`` read (every lesion has one status row and one treatment, so
+    inner joins lose none)."""
+    by_status = sort is None or sort in _STATUS_KEYS
+    status_filter = bool((with_response and query.response) or query.criteria or query.overdue)
+    if by_status:
+        stmt = select(LesionStatus.lesion_id).select_from(LesionStatus)
+        if query.site or query.patient:
+            stmt = stmt.join(LesionRow, LesionRow.id == LesionStatus.lesion_id)
+    elif sort == "treated":
+        stmt = select(TreatmentRow.lesion_id).select_from(TreatmentRow)
+        if query.site or query.patient:
+            stmt = stmt.join(LesionRow, LesionRow.id == TreatmentRow.lesion_id)
+        if status_filter:
+            stmt = stmt.join(LesionStatus, LesionStatus.lesion_id == TreatmentRow.lesion_id)
+    else:
+        stmt = select(LesionRow.id).select_from(LesionRow)
+        if status_filter:
+            stmt = stmt.join(LesionStatus, LesionStatus.lesion_id == LesionRow.id)
+    if query.patient or sort == "patient":
+        stmt = stmt.join(PatientRow, PatientRow.id == LesionRow.patient_id)
     if with_response and query.response:
         stmt = stmt.where(LesionStatus.response == query.response.upper())
     if query.site:
@@ -145,14 +171,82 @@ def _base(query: WorklistQuery, *, with_response: bool) -> Select[Any]:
     return stmt
 
 
-def worklist(session: Session, query: WorklistQuery) -> Worklist:
-    """The page of lesions ``query`` asks for."""
-    base = _base(query, with_response=True)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+def _tie(sort: str) -> Any:
+    """The lesion id column of the sort key's table: rows with equal keys keep the order of
+    the key's index, so the database walks an index instead of sorting."""
+    if sort in _STATUS_KEYS:
+        return LesionStatus.lesion_id
+    if sort == "treated":
+        return TreatmentRow.lesion_id
+    return LesionRow.id
+
+
+def _ordered(stmt: Any, sort: str, order: SortOrder) -> Any:
+    key, tie = SORT_KEYS[sort], _tie(sort)
+    if order is SortOrder.ASC:
+        return stmt.order_by(key.asc(), tie.asc())
+    return stmt.order_by(key.desc(), tie.desc())
+
+
+def _page_ids(session: Session, query: WorklistQuery) -> list[int]:
+    """The ids of the page's lesions, in order, lesions without a value of the sort key last.
+
+    Lesions with a value and those without are read by two index-ordered queries (an
+    ``ORDER BY ... NULLS LAST`` would make the database sort every selected row).
+    """
+    base = _selection(query, with_response=True, sort=query.sort)
+    offset, size = (query.page - 1) * query.page_size, query.page_size
     key = SORT_KEYS[query.sort]
-    ordering = key.asc() if query.order is SortOrder.ASC else key.desc()
+    if query.sort not in _STATUS_KEYS:
+        return list(
+            session.scalars(_ordered(base, query.sort, query.order).offset(offset).limit(size))
+        )
+    valued = base.where(key.is_not(None))
+    n_valued = session.scalar(select(func.count()).select_from(valued.subquery())) or 0
+    ids: list[int] = []
+    if offset < n_valued:
+        ids = list(
+            session.scalars(_ordered(valued, query.sort, query.order).offset(offset).limit(size))
+        )
+    if len(ids) < size:
+        rest = base.where(key.is_(None)).order_by(LesionStatus.lesion_id.asc())
+        ids += session.scalars(rest.offset(max(0, offset - n_valued)).limit(size - len(ids)))
+    return ids
+
+
+def selected_ids(session: Session, query: WorklistQuery) -> list[int]:
+    """The ids of every lesion the query's filters select (all pages), in the query's order."""
+    stmt = _selection(query, with_response=True, sort=query.sort)
+    key = SORT_KEYS[query.sort]
+    if query.sort in _STATUS_KEYS:
+        first = list(
+            session.scalars(_ordered(stmt.where(key.is_not(None)), query.sort, query.order))
+        )
+        rest = session.scalars(stmt.where(key.is_(None)).order_by(LesionStatus.lesion_id))
+        return first + list(rest)
+    return list(session.scalars(_ordered(stmt, query.sort, query.order)))
+
+
+def _counts(session: Session, query: WorklistQuery) -> dict[str, int]:
+    counted = _selection(query, with_response=False)
+    stmt = counted.with_only_columns(LesionStatus.response, func.count()).group_by(
+        LesionStatus.response
+    )
+    return {str(response or "-"): int(n) for response, n in session.execute(stmt)}
+
+
+def worklist(session: Session, query: WorklistQuery) -> Worklist:
+    """The page of lesions ``query`` asks for.
+
+    One grouped query counts the lesions of each status under the other filters (the total
+    follows from it), one or two read the page's ids along an index, and one reads the
+    page's rows.
+    """
+    counts = _counts(session, query)
+    total = counts.get(query.response.upper(), 0) if query.response else sum(counts.values())
+    ids = _page_ids(session, query)
     stmt = (
-        base.with_only_columns(
+        select(
             LesionRow.id,
             LesionRow.uid,
             PatientRow.id,
@@ -169,12 +263,14 @@ def worklist(session: Session, query: WorklistQuery) -> Worklist:
             LesionStatus.last_study,
             LesionStatus.next_due,
         )
-        .order_by(ordering.nulls_last(), LesionRow.lesion_key)
-        .offset((query.page - 1) * query.page_size)
-        .limit(query.page_size)
+        .join(PatientRow, PatientRow.id == LesionRow.patient_id)
+        .join(TreatmentRow, TreatmentRow.lesion_id == LesionRow.id)
+        .join(LesionStatus, LesionStatus.lesion_id == LesionRow.id)
+        .where(LesionRow.id.in_(ids))
     )
+    found = {r[0]: r for r in session.execute(stmt)} if ids else {}
     rows = []
-    for r in session.execute(stmt):
+    for r in (found[i] for i in ids if i in found):
         due = r[14]
         late = None if due is None else (query.today - due).days
         rows.append(
@@ -197,13 +293,4 @@ def worklist(session: Session, query: WorklistQuery) -> Worklist:
                 overdue_days=late if late is not None and late > 0 else None,
             )
         )
-    counted = _base(query, with_response=False).subquery()
-    counts = {
-        str(response or "-"): int(n)
-        for response, n in session.execute(
-            select(LesionStatus.response, func.count())
-            .join(counted, counted.c.id == LesionStatus.lesion_id)
-            .group_by(LesionStatus.response)
-        )
-    }
     return Worklist(rows, int(total), counts, query)
