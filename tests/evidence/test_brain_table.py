@@ -355,14 +355,14 @@ def test_the_alternative_cut_off_is_shown_not_weighted() -> None:
 
 
 def test_packaged_tables_by_name_and_by_site() -> None:
-    assert set(PACKAGED_TABLES) == {"spine_ssrs", "brain_srs"}
+    assert set(PACKAGED_TABLES) == {"spine_ssrs", "brain_srs", "liver_choi"}
     assert default_table() is packaged_table("spine_ssrs")
     assert default_table().name == "spine_ssrs"
     assert table_for_site(Site.SPINE) is default_table()
     assert table_for_site(Site.BRAIN) is BRAIN
     assert table_for_site("Brain") is BRAIN
-    assert table_for_site(Site.LIVER) is None
-    with pytest.raises(ParameterError, match="spine_ssrs, brain_srs"):
+    assert table_for_site(Site.LIVER) is packaged_table("liver_choi")
+    with pytest.raises(ParameterError, match="spine_ssrs, brain_srs, liver_choi"):
         packaged_table("liver_tace")
     with pytest.raises(ParameterError, match="not a known Site"):
         table_for_site("lung")

@@ -1,7 +1,9 @@
 """``pseudoprog assess``: point-of-care assessment of an enlarging lesion.
 
 For each lesion, as of a date, by the criteria and evidence table of its site (spine: Amini
-2016 and the spine SSRS table; brain: srs-brain and the brain SRS table): the status; for an
+2016 and the spine SSRS table; brain: srs-brain and the brain SRS table; liver: the
+patient-level Choi criteria and the liver table, see :mod:`pseudoprog.cli.patient_evidence`):
+the status; for an
 enlarging lesion the criteria have not decided, the probability that the enlargement is
 pseudoprogression (spine) or treatment effect (brain) with its 95% interval; the evidence with
 likelihood ratios and sources; recommendations; assumptions. Every input (tables, evidence,
@@ -47,9 +49,10 @@ from pseudoprog.cli._common import (
     report_user_errors,
 )
 from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table, print_wrapped
+from pseudoprog.cli.patient_evidence import EvidenceOptions
 from pseudoprog.cli.patient_level import TableFiles, assess_patients_command
 from pseudoprog.criteria import registry
-from pseudoprog.domain import Evidence, Lesion, LesionHistory, Sequence
+from pseudoprog.domain import Evidence, Lesion, LesionHistory, Sequence, Site, normalize_token
 from pseudoprog.errors import InputValidationError, ParameterError, Problem
 from pseudoprog.evidence import (
     DEFAULT_DRAWS,
@@ -67,6 +70,7 @@ from pseudoprog.evidence.sites import SPINE_ROUTE, LesionCriteria, route_for
 from pseudoprog.io.atomic import atomic_directory, atomic_write_text
 from pseudoprog.io.cohort import Cohort
 from pseudoprog.io.evidence import load_evidence, load_evidence_table
+from pseudoprog.io.tabular import ProblemLog, read_table, read_workbook
 
 __all__ = ["AssessFormat", "register", "render_table"]
 
@@ -314,6 +318,26 @@ def _lesion_criteria(
     return tuple(sets)
 
 
+def _all_liver(lesions: Path | None, workbook: Path | None) -> bool:
+    """Whether every lesion of the lesions table is a liver lesion (then Choi is the default).
+
+    The table is only peeked at here; its problems are reported by the reader.
+    """
+    log = ProblemLog()
+    table = None
+    if lesions is not None:
+        table = read_table(lesions, log, table="lesions")
+    elif workbook is not None:
+        book = read_workbook(workbook, log)
+        if book is not None and "lesions" in book.sheets:
+            table = book.table("lesions", log)
+    if table is None or not table.has("site") or len(table) == 0:
+        return False
+    known = Site.lookup()
+    sites = {known.get(normalize_token(str(v))) for v in table.column("site").to_pylist()}
+    return sites == {Site.LIVER}
+
+
 def _plot_names(histories: Seq[LesionHistory]) -> list[str]:
     names: list[str] = []
     for history in histories:
@@ -337,7 +361,9 @@ def assess(
             "--evidence",
             help="Evidence table: lesion_id, date, kind, value (spine kinds: dce_vp_change_pct, "
             "t2_signal_ratio_change_pct, growth_within_80pct_isodose; brain kinds: "
-            "dsc_rcbv_ratio, amino_acid_pet_tbr_mean, pathology).",
+            "dsc_rcbv_ratio, amino_acid_pet_tbr_mean, pathology; liver kinds: "
+            "attenuation_change_pct, fdg_pet_suv_change_pct, tumour_marker_change_pct, "
+            "other_sites_response).",
             show_default=False,
         ),
     ] = None,
@@ -346,7 +372,7 @@ def assess(
         typer.Option(
             "--evidence-table",
             help="Your own evidence table (YAML or CSV) for every lesion, instead of the "
-            "packaged table of each lesion's site (spine SSRS, brain SRS).",
+            "packaged table of each lesion's site (spine SSRS, brain SRS, liver Choi).",
             show_default=False,
         ),
     ] = None,
@@ -384,10 +410,18 @@ def assess(
     what to do next. Spine lesions by amini2016 and the spine SSRS table, brain lesions by
     srs-brain and the brain SRS table.
 
+    Liver lesions (all lesions with site liver) by the patient-level Choi criteria: each
+    patient's latest response, and where the latest CT grew without Choi calling PD (or with
+    PD on size while the attenuation fell), the liver evidence with its likelihood ratios,
+    without a probability (no published prior), and what to do next.
+
     With a patient-level --criteria (recist1.1, irecist, pcwg3-bone): each patient's latest
     response, best response, and what is pending (an iUPD awaiting confirmation, with the
     dates between which the confirming scan counts; overdue ones are flagged)."""
     entry = registry.get(criteria) if criteria else None
+    if entry is None and _all_liver(lesions, workbook):
+        entry = registry.get(registry.default_for_site(Site.LIVER).name)
+    model = ModelParameters(seed=seed, draws=draws)
     if entry is not None and entry.kind is registry.CriteriaKind.PATIENT:
         assess_patients_command(
             entry=entry,
@@ -397,9 +431,11 @@ def assess(
             json_output=output_format is AssessFormat.JSON,
             output=output,
             grace_days=overdue_after_days,
+            evidence=EvidenceOptions(
+                evidence=evidence, evidence_table=evidence_table, workbook=workbook, model=model
+            ),
         )
         return
-    model = ModelParameters(seed=seed, draws=draws)
     amini_options = changed_options(
         error_mm=error_mm,
         primary_sequence=primary_sequence,

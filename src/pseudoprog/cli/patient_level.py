@@ -23,8 +23,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from pseudoprog.cli._common import console, err_console
-from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table
+from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table, print_wrapped
+from pseudoprog.cli.patient_evidence import EvidenceOptions, weigh_evidence
 from pseudoprog.criteria.patient_result import PatientAssessment, Pending, TimepointResult
+from pseudoprog.evidence.patient_evidence import PatientEvidenceAssessment
 from pseudoprog.io.atomic import atomic_write_bytes
 from pseudoprog.io.patients import BaselineCheck, PatientCohort, load_patients
 from pseudoprog.patient import PatientRecord, TrackedLesion
@@ -438,6 +440,17 @@ def _overdue(result: PatientAssessment, *, as_of: date | None, grace_days: int) 
     return late
 
 
+def _evidence_cell(found: PatientEvidenceAssessment) -> str:
+    """``size +22.5%, attenuation -36.0%: LR 15.3 (response)`` or the question's code."""
+    combined = found.combined
+    if combined is None:
+        return found.question.value.replace("_", " ")
+    size = "-" if found.size_change_pct is None else f"{found.size_change_pct:+.1f}%"
+    hu = "-" if found.attenuation_change_pct is None else f"{found.attenuation_change_pct:+.1f}%"
+    lean = "response" if combined.estimate > 1 else "progression" if combined.estimate < 1 else "-"
+    return f"size {size}, HU {hu}: LR {combined.estimate:.3g} ({lean})"
+
+
 def render_point_of_care(
     results: Sequence[PatientAssessment],
     *,
@@ -445,8 +458,13 @@ def render_point_of_care(
     title: str,
     as_of: date | None,
     grace_days: int,
+    evidence: Sequence[PatientEvidenceAssessment] | None = None,
 ) -> FittedTable:
-    """One row per patient: the latest assessment, the best response, what is pending."""
+    """One row per patient: the latest assessment, the best response, what is pending.
+
+    With ``evidence`` (liver), a column gives the combined likelihood ratio of response where
+    the latest CT raises the question, else the question's code.
+    """
     columns = [
         ColumnSpec("Patient", min_width=10),
         ColumnSpec("Last scan"),
@@ -454,8 +472,11 @@ def render_point_of_care(
         ColumnSpec("Best"),
         ColumnSpec("Pending", wrap=True, min_width=24),
     ]
+    if evidence is not None:
+        columns.append(ColumnSpec("Evidence", wrap=True, min_width=20, level=1))
+    found = list(evidence) if evidence is not None else [None] * len(results)
     rows = []
-    for result in results:
+    for result, weighed in zip(results, found, strict=True):
         current = result.current
         pending = [p.message for p in result.pending]
         pending += _overdue(result, as_of=as_of, grace_days=grace_days)
@@ -466,9 +487,27 @@ def render_point_of_care(
                 "-" if current is None else _code(current.response),
                 _code(result.best_overall_response),
                 escape("; ".join(pending)) or "-",
+                *([] if weighed is None else [escape(_evidence_cell(weighed))]),
             ]
         )
     return fit_table(columns, rows, width=width, title=title, hint="use --format json")
+
+
+def _evidence_text(found: Sequence[PatientEvidenceAssessment], out: Console) -> None:
+    """The summary of every patient whose latest CT raises the question, and the table used."""
+    asked = [f for f in found if f.question.asked]
+    if asked:
+        out.print("\nLatest CT raises the question of response vs true progression:\n")
+    for item in asked:
+        print_wrapped(out, item.summary())
+        out.print()
+    tables = {f.table.name: f.table for f in found}
+    named = ", ".join(f"{t.name} ({t.origin})" for t in tables.values())
+    print_wrapped(
+        out,
+        f"Evidence table: {named}. No probability is given (the table has no prior); the "
+        "likelihood ratios multiply the odds held before the evidence; see docs/assess.md.",
+    )
 
 
 def assess_patients_command(
@@ -480,9 +519,26 @@ def assess_patients_command(
     json_output: bool,
     output: Path | None,
     grace_days: int,
+    evidence: EvidenceOptions | None = None,
 ) -> None:
-    """``assess --criteria NAME`` for a patient-level set: each patient today, and what is due."""
+    """``assess --criteria NAME`` for a patient-level set: each patient today, and what is due.
+
+    For criteria with an evidence route (``choi``, liver) the evidence is weighed at each
+    patient's latest CT (:mod:`pseudoprog.cli.patient_evidence`); every input is validated
+    before anything is written.
+    """
     cohort, results = _load_and_assess(entry=entry, params=params, tables=tables, as_of=as_of)
+    notices = list(cohort.notices)
+    weighed = weigh_evidence(
+        results,
+        cohort.records,
+        criteria=entry.name,
+        options=evidence or EvidenceOptions(workbook=tables.workbook),
+        grace_days=grace_days,
+        notices=notices,
+    )
+    for notice in notices[len(cohort.notices) :]:
+        err_console.print(f"[yellow]Note:[/] {escape(notice)}")
     when = "" if as_of is None else f" as of {as_of.isoformat()}"
     title = f"Patients by {entry.name}{when}"
     if json_output:
@@ -491,18 +547,29 @@ def assess_patients_command(
             criteria=entry.name,
             parameters=params.to_dict(),
             as_of=as_of,
-            notices=cohort.notices,
+            notices=notices,
         )
-        for patient, result in zip(document["patients"], results, strict=True):
+        for k, (patient, result) in enumerate(zip(document["patients"], results, strict=True)):
             patient["overdue"] = _overdue(result, as_of=as_of, grace_days=grace_days)
+            if weighed is not None:
+                patient["evidence_assessment"] = weighed[k].to_dict()
         data = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
     else:
         width = console.width if output is None else FILE_WIDTH
         table = render_point_of_care(
-            results, width=width, title=title, as_of=as_of, grace_days=grace_days
+            results,
+            width=width,
+            title=title,
+            as_of=as_of,
+            grace_days=grace_days,
+            evidence=weighed,
         )
+        buffer = io.StringIO()
+        out = console if output is None else Console(file=buffer, width=width, no_color=True)
+        out.print(table)
+        if weighed is not None:
+            _evidence_text(weighed, out)
         if output is None:
-            console.print(table)
             return
-        data = _plain(table)
+        data = buffer.getvalue().encode("utf-8")
     _emit(data, output=output, count=len(results))

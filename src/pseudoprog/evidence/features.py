@@ -1,10 +1,11 @@
 """Features a reader can report about an enlarging lesion, and when a finding counts as present.
 
 The features are the kinds of the ``evidence`` input table (README, "Input tables"): yes/no
-findings, percent changes, and ratios such as the DSC rCBV ratio or the amino-acid PET
-TBRmean of a brain lesion. A :class:`FindingRule` turns a reported value into a finding
-(present or absent), the way the source study dichotomised it, so that the study's counts give
-its likelihood ratio.
+findings, percent changes, ratios such as the DSC rCBV ratio or the amino-acid PET
+TBRmean of a brain lesion, and the course of the disease at other sites (:class:`SiteCourse`,
+liver metastases under systemic therapy). A :class:`FindingRule` turns a reported value into a
+finding (present or absent), the way the source study dichotomised it, so that the study's
+counts give its likelihood ratio.
 
 Examples
 --------
@@ -16,6 +17,12 @@ Examples
 >>> rcbv = FindingRule.parse("< 1.54", feature=EvidenceFeature.parse("rCBV"))
 >>> rcbv.applies(1.2), rcbv.describe(False)
 (True, 'rCBV ratio >= 1.54')
+>>> hu = FindingRule.parse("<= -15", feature=EvidenceFeature.parse("attenuation change"))
+>>> hu.applies(-24.0), hu.applies(-10.0), str(hu)
+(True, False, 'attenuation change <= -15%')
+>>> course = SiteCourse.parse("PD")
+>>> course, EvidenceFeature.OTHER_SITES_RESPONSE.format_value(course.score)
+(<SiteCourse.PROGRESSION: 'progression'>, 'progression')
 """
 
 from __future__ import annotations
@@ -29,7 +36,14 @@ from enum import Enum
 from pseudoprog.domain import CodedEnum
 from pseudoprog.errors import ParameterError
 
-__all__ = ["TIMING_FEATURE", "Comparison", "EvidenceFeature", "FindingRule", "ValueKind"]
+__all__ = [
+    "TIMING_FEATURE",
+    "Comparison",
+    "EvidenceFeature",
+    "FindingRule",
+    "SiteCourse",
+    "ValueKind",
+]
 
 #: Code of the timing item that is derived from the measurements (not an input kind).
 TIMING_FEATURE = "enlargement_timing"
@@ -43,6 +57,55 @@ class ValueKind(Enum):
     RATIO = "ratio"
     PATHOLOGY = "pathology"
     """Necrosis, tumour or mixed; kept as whether viable tumour was seen (``detail``: the text)."""
+    COURSE = "course"
+    """Response, stable or progression (:class:`SiteCourse`); kept as its score -1, 0 or +1
+    (``detail``: the code)."""
+
+
+class SiteCourse(CodedEnum):
+    """How the disease at the patient's other sites evolved (``other_sites_response``).
+
+    The differential of a liver metastasis that looks worse under chemotherapy is true
+    progression; "correlation with disease evolution at other sites" helps (Pearls and Pitfalls
+    in Abdominal Imaging, Cambridge University Press 2010, Case 15, Differential diagnosis).
+    """
+
+    RESPONSE = "response"
+    STABLE = "stable"
+    PROGRESSION = "progression"
+
+    @property
+    def score(self) -> float:
+        """-1 (response), 0 (stable) or +1 (progression): the number kept as the value."""
+        return {SiteCourse.RESPONSE: -1.0, SiteCourse.STABLE: 0.0}.get(self, 1.0)
+
+    @classmethod
+    def from_score(cls, score: float) -> SiteCourse:
+        """The course of a score (below 0: response, 0: stable, above 0: progression)."""
+        if score < 0:
+            return cls.RESPONSE
+        return cls.STABLE if score == 0 else cls.PROGRESSION
+
+    @classmethod
+    def _aliases(cls) -> Mapping[str, str]:
+        return {
+            "responding": "response",
+            "regression": "response",
+            "partial response": "response",
+            "complete response": "response",
+            "pr": "response",
+            "cr": "response",
+            "stable disease": "stable",
+            "sd": "stable",
+            "unchanged": "stable",
+            "progressing": "progression",
+            "progressive disease": "progression",
+            "pd": "progression",
+        }
+
+    @classmethod
+    def _described_as(cls) -> tuple[str | None, str]:
+        return None, "course at other sites"
 
 
 class EvidenceFeature(CodedEnum):
@@ -55,12 +118,22 @@ class EvidenceFeature(CodedEnum):
     AMINO_ACID_PET_TBR_MEAN = "amino_acid_pet_tbr_mean"
     PATHOLOGY = "pathology"
     """Histopathology of the resected or biopsied lesion: the reference standard, not a test."""
+    ATTENUATION_CHANGE_PCT = "attenuation_change_pct"
+    """Change of the mean attenuation (HU, portal venous phase) from baseline, percent (Choi)."""
+    FDG_PET_SUV_CHANGE_PCT = "fdg_pet_suv_change_pct"
+    """Change of the FDG-PET SUVmax from the pre-treatment PET, percent."""
+    TUMOUR_MARKER_CHANGE_PCT = "tumour_marker_change_pct"
+    """Change of the serum tumour marker of the primary tumour from baseline, percent."""
+    OTHER_SITES_RESPONSE = "other_sites_response"
+    """The course of the disease at the patient's other sites (:class:`SiteCourse`)."""
 
     @property
     def value_kind(self) -> ValueKind:
         """Whether the feature takes true/false, a percentage or a positive ratio."""
         if self is EvidenceFeature.PATHOLOGY:
             return ValueKind.PATHOLOGY
+        if self is EvidenceFeature.OTHER_SITES_RESPONSE:
+            return ValueKind.COURSE
         if self is EvidenceFeature.GROWTH_WITHIN_80PCT_ISODOSE:
             return ValueKind.BOOLEAN
         if self in _RATIOS:
@@ -78,7 +151,7 @@ class EvidenceFeature(CodedEnum):
 
         A ratio (rCBV, TBR) must be greater than this value, 0.
         """
-        if self.value_kind in (ValueKind.BOOLEAN, ValueKind.PATHOLOGY):
+        if self.value_kind in (ValueKind.BOOLEAN, ValueKind.PATHOLOGY, ValueKind.COURSE):
             return None
         return 0.0 if self.value_kind is ValueKind.RATIO else -100.0
 
@@ -93,6 +166,8 @@ class EvidenceFeature(CodedEnum):
             return "yes" if value else "no"
         if self.value_kind is ValueKind.PATHOLOGY:
             return "viable tumour" if value else "necrosis only"
+        if self.value_kind is ValueKind.COURSE:
+            return SiteCourse.from_score(float(value)).value
         if self.value_kind is ValueKind.RATIO:
             return f"{float(value):g}"
         return f"{float(value):+g}%"
@@ -121,6 +196,21 @@ class EvidenceFeature(CodedEnum):
             "amino acid pet tbr": "amino_acid_pet_tbr_mean",
             "histopathology": "pathology",
             "pathology result": "pathology",
+            "attenuation change": "attenuation_change_pct",
+            "hu change": "attenuation_change_pct",
+            "density change": "attenuation_change_pct",
+            "attenuation change pct": "attenuation_change_pct",
+            "suv change": "fdg_pet_suv_change_pct",
+            "pet suv change": "fdg_pet_suv_change_pct",
+            "fdg pet suv change": "fdg_pet_suv_change_pct",
+            "suvmax change": "fdg_pet_suv_change_pct",
+            "tumor marker change": "tumour_marker_change_pct",
+            "tumour marker change": "tumour_marker_change_pct",
+            "marker change": "tumour_marker_change_pct",
+            "tumor marker change pct": "tumour_marker_change_pct",
+            "other sites": "other_sites_response",
+            "response at other sites": "other_sites_response",
+            "other sites response": "other_sites_response",
         }
 
 
@@ -135,6 +225,10 @@ _LABELS = {
     EvidenceFeature.DSC_RCBV_RATIO: "rCBV ratio",
     EvidenceFeature.PATHOLOGY: "pathology",
     EvidenceFeature.AMINO_ACID_PET_TBR_MEAN: "amino-acid PET TBRmean",
+    EvidenceFeature.ATTENUATION_CHANGE_PCT: "attenuation change",
+    EvidenceFeature.FDG_PET_SUV_CHANGE_PCT: "FDG-PET SUVmax change",
+    EvidenceFeature.TUMOUR_MARKER_CHANGE_PCT: "tumour marker change",
+    EvidenceFeature.OTHER_SITES_RESPONSE: "course at other sites",
 }
 
 
@@ -272,6 +366,11 @@ def _not_pathology(feature: EvidenceFeature) -> None:
         raise ParameterError(
             f"{feature.value} is the reference standard, not a test with a finding rule and "
             "counts; leave it out of evidence tables (the srs-brain criteria read it directly)"
+        )
+    if feature.value_kind is ValueKind.COURSE:
+        raise ParameterError(
+            f"{feature.value} (response, stable or progression) has no finding rule: give its "
+            "row without positive_when and counts (shown, not weighted)"
         )
 
 

@@ -2,7 +2,9 @@
 
 ``spine_ssrs`` (osseous pseudoprogression after spine SSRS) is the default table; ``brain_srs``
 (radiation necrosis vs local recurrence of brain metastases after SRS) is the table of brain
-lesions. :func:`table_for_site` picks the table of a lesion's site.
+lesions; ``liver_choi`` (response vs progression of liver metastases growing under imatinib,
+without a prior) the table of liver lesions. :func:`table_for_site` picks the table of a
+lesion's site.
 
 >>> table = default_table()
 >>> table.name, [f.feature.value for f in table.features if f.quantitative]
@@ -12,8 +14,9 @@ lesions. :func:`table_for_site` picks the table of a lesion's site.
 >>> brain = table_for_site("brain")
 >>> brain.name, [(s.pseudoprogression, s.enlarging) for s in brain.prior.strata]
 ('brain_srs', [(24, 35)])
->>> table_for_site("liver") is None
-True
+>>> liver = table_for_site("liver")
+>>> liver.name, liver.prior is None, [f.feature.value for f in liver.features if f.quantitative]
+('liver_choi', True, ['attenuation_change_pct'])
 """
 
 from __future__ import annotations
@@ -50,10 +53,15 @@ PACKAGED_TABLE = "spine_ssrs.yaml"
 PACKAGED_TABLES: Mapping[str, str] = {
     "spine_ssrs": PACKAGED_TABLE,
     "brain_srs": "brain_srs.yaml",
+    "liver_choi": "liver_choi.yaml",
 }
 
 #: The packaged table of each site that has one.
-SITE_TABLES: Mapping[Site, str] = {Site.SPINE: "spine_ssrs", Site.BRAIN: "brain_srs"}
+SITE_TABLES: Mapping[Site, str] = {
+    Site.SPINE: "spine_ssrs",
+    Site.BRAIN: "brain_srs",
+    Site.LIVER: "liver_choi",
+}
 
 
 def _file(name: str) -> str:

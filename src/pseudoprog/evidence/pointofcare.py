@@ -293,6 +293,8 @@ def _probability_note(
             f"the evidence table covers {table.site.value} lesions, not "
             f"{assessment.lesion.site.value}"
         )
+    if table.prior is None:
+        return ProbabilityNote.NO_PRIOR, f"the evidence table gives no prior: {table.no_prior}"
     if stratum is None:
         return ProbabilityNote.NO_STRATUM, (
             f"no prior stratum of the evidence table covers "
@@ -319,7 +321,7 @@ def _assumptions(
     proposed: Sequence[EvidenceFeature],
     descriptive: Sequence[EvidenceFeature],
 ) -> list[str]:
-    prior = table.prior
+    prior = table.known_prior
     out = [
         "Findings are conditionally independent given the true state "
         f"({route.outcome} or progression), so their likelihood ratios multiply.",
@@ -443,7 +445,7 @@ def assess_lesion(
     if enlarging:
         factor_items, factor_updates = _factor_items(table, months)
         items[:0] = factor_items
-    stratum = table.prior.stratum_for(lesion.treatment.fractions)
+    stratum = None if table.prior is None else table.prior.stratum_for(lesion.treatment.fractions)
     site_ok = lesion.site is table.site
     code, note = _probability_note(
         assessment,

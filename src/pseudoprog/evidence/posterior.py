@@ -41,9 +41,11 @@ from pseudoprog.evidence.prior import Beta
 __all__ = [
     "DEFAULT_DRAWS",
     "DEFAULT_SEED",
+    "LikelihoodRatioEstimate",
     "ModelParameters",
     "ProbabilityEstimate",
     "Update",
+    "combine_likelihood_ratios",
     "estimate_probability",
 ]
 
@@ -228,4 +230,108 @@ def estimate_probability(
         prior=prior,
         updates=updates,
         parameters=params,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LikelihoodRatioEstimate:
+    """The combined likelihood ratio of findings, with its interval, where no prior is given.
+
+    ``estimate`` is the product of the likelihood ratios of the raw counts (1 without findings);
+    ``ci_low`` and ``ci_high`` the Monte Carlo percentiles over the Beta posteriors of every
+    count. Without a prior this is what the evidence says: it multiplies whatever odds the
+    reader holds before it.
+    """
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    level: float
+    updates: tuple[Update, ...]
+    parameters: ModelParameters
+
+    def posterior(self, pretest: float) -> float:
+        """The probability after the evidence for a probability ``pretest`` before it.
+
+        >>> LikelihoodRatioEstimate(4.0, 2.0, 8.0, 0.95, (), ModelParameters()).posterior(0.2)
+        0.5
+
+        Raises
+        ------
+        ParameterError
+            If ``pretest`` is not strictly between 0 and 1.
+        """
+        if not 0.0 < pretest < 1.0:
+            raise ParameterError(f"pretest must lie strictly between 0 and 1, got {pretest}")
+        odds = pretest / (1.0 - pretest) * self.estimate
+        return odds / (1.0 + odds)
+
+    def pretest_for(self, posterior: float = 0.5) -> float:
+        """The probability before the evidence that this evidence brings to ``posterior``.
+
+        Above it, the probability after the evidence exceeds ``posterior``.
+
+        >>> round(LikelihoodRatioEstimate(3.0, 1.0, 9.0, 0.95, (), ModelParameters())
+        ...       .pretest_for(0.5), 4)
+        0.25
+        """
+        if not 0.0 < posterior < 1.0:
+            raise ParameterError(f"posterior must lie strictly between 0 and 1, got {posterior}")
+        odds = posterior / (1.0 - posterior) / self.estimate
+        return odds / (1.0 + odds)
+
+    def interval_text(self) -> str:
+        return (
+            f"{self.estimate:.3g} ({self.level:.0%} interval {self.ci_low:.3g}-{self.ci_high:.3g})"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "estimate": round(self.estimate, 4),
+            "ci_low": round(self.ci_low, 4),
+            "ci_high": round(self.ci_high, 4),
+            "level": self.level,
+            "likelihood_ratios": {u.feature: round(u.likelihood_ratio, 4) for u in self.updates},
+            "interval": (
+                f"{self.level:.0%} Monte Carlo percentiles of {self.parameters.draws} draws "
+                f"over the Beta posteriors of every count, seed {self.parameters.seed}"
+            ),
+        }
+
+
+def combine_likelihood_ratios(
+    updates: Sequence[Update] = (), *, parameters: ModelParameters | None = None
+) -> LikelihoodRatioEstimate:
+    """The product of the findings' likelihood ratios, with the interval of its counts.
+
+    The same draws as :func:`estimate_probability`, without a prior: for every finding,
+    P(finding | pseudoprogression) and P(finding | progression) from their Beta posteriors.
+
+    >>> from pseudoprog.evidence.likelihood import GroupCount, TwoByTwo
+    >>> hu = Update("attenuation_change_pct", TwoByTwo(GroupCount(32, 33), GroupCount(0, 7)), True)
+    >>> found = combine_likelihood_ratios([hu])
+    >>> round(found.estimate, 2), found.ci_low > 1
+    (15.29, True)
+    """
+    params = parameters or ModelParameters()
+    updates = tuple(updates)
+    estimate = math.prod(u.likelihood_ratio for u in updates)
+    if not updates:
+        return LikelihoodRatioEstimate(1.0, 1.0, 1.0, params.level, updates, params)
+    rng = np.random.default_rng(params.seed)
+    n = params.draws
+    log_ratio = np.zeros(n)
+    a, b = params.hyperprior_a, params.hyperprior_b
+    for update in updates:
+        pp, pd = update.counts.pseudoprogression, update.counts.progression
+        q1 = _beta_draws(rng, a + pp.positive, b + pp.negative, n)
+        q0 = _beta_draws(rng, a + pd.positive, b + pd.negative, n)
+        if update.present:
+            log_ratio += np.log(q1) - np.log(q0)
+        else:
+            log_ratio += np.log1p(-q1) - np.log1p(-q0)
+    tail = (1.0 - params.level) / 2.0
+    low, high = np.exp(np.quantile(log_ratio, [tail, 1.0 - tail]))
+    return LikelihoodRatioEstimate(
+        float(estimate), float(low), float(high), params.level, updates, params
     )

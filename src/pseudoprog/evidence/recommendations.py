@@ -45,6 +45,8 @@ class RecommendationKind(Enum):
     DECIDED = "decided_by_criteria"
     OUTSIDE_SOURCE_POPULATION = "outside_source_population"
     NEXT_MRI = "next_mri"
+    NEXT_SCAN = "next_scan"
+    """The next CT of a patient judged by patient-level criteria (liver)."""
     FOLLOW_UP_OVERDUE = "follow_up_overdue"
     FROM_EVIDENCE_TABLE = "evidence_table"
     """A recommendation of the evidence table; its code is the table's (``reimage``)."""
@@ -338,8 +340,9 @@ def _time_course(table: EvidenceTable, weeks: float, *, early: bool) -> list[Rec
         ]
     if not early:
         return []
-    k = sum(s.pseudoprogression for s in table.prior.strata)
-    n = sum(s.enlarging for s in table.prior.strata)
+    prior = table.known_prior
+    k = sum(s.pseudoprogression for s in prior.strata)
+    n = sum(s.enlarging for s in prior.strata)
     return [
         Recommendation(
             RecommendationKind.DO_NOT_CALL_PROGRESSION,
@@ -347,7 +350,7 @@ def _time_course(table: EvidenceTable, weeks: float, *, early: bool) -> list[Rec
             f"{weeks:.1f} weeks after treatment, and enlargement on MRI "
             f"{_fmt(course.caution_months_min)}-{_fmt(course.caution_months_max)} months "
             f"after SSRS should be treated with caution ({k} of {n} enlarging lesions were "
-            f"pseudoprogression in {table.prior.citation.source.key}).",
+            f"pseudoprogression in {prior.citation.source.key}).",
             course.caution_citation,
         )
     ]

@@ -38,6 +38,7 @@ class ProbabilityNote(Enum):
     OTHER_SITE = "site_not_in_evidence_table"
     NO_STRATUM = "no_prior_stratum"
     LATE_ENLARGEMENT = "enlargement_after_opp_window"
+    NO_PRIOR = "no_published_prior"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,8 +170,8 @@ class PointOfCareAssessment:
                 "fractions": self.lesion.treatment.fractions,
                 "pseudoprogression": stratum.pseudoprogression,
                 "enlarging": stratum.enlarging,
-                "source": self.table.prior.citation.short,
-                "left_out": list(self.table.prior.left_out),
+                "source": self.table.known_prior.citation.short,
+                "left_out": list(self.table.known_prior.left_out),
             },
             "calculation": None if self.probability is None else self.probability.calculation(),
             "evidence": [e.to_dict() for e in self.evidence],
@@ -201,7 +202,7 @@ class PointOfCareAssessment:
                 lines.append(
                     f"    prior: {stratum.pseudoprogression} of {stratum.enlarging} enlarging "
                     f"lesions treated with {stratum.fractions_text} were {self.outcome} "
-                    f"[{self.table.prior.citation.short}] -> {p.prior!r}, mean "
+                    f"[{self.table.known_prior.citation.short}] -> {p.prior!r}, mean "
                     f"{p.prior_probability:.3f}"
                 )
             if p.updates:

@@ -19,8 +19,8 @@ Format (version 1)::
     name: my_institution
     context: {site: spine, treatment: ...}
     sources: {key: {citation: "...", url: "..."}}
-    prior:                                  # optional
-      source: key                           # or citation: "..."
+    prior:                                  # optional; or, when no published rate fits,
+      source: key                           # no_prior: "why" (then no probability is given)
       location: Table 1
       strata:
         - {name: single_fraction, fractions_min: 1, fractions_max: 1,
@@ -38,6 +38,11 @@ Format (version 1)::
         assumptions: ["..."]
         alternatives:                       # optional: other cut-offs, shown, not weighted
           - {positive_when: ..., counts: ..., source: key, location: ...}
+      - feature: fdg_pet_suv_change_pct     # a row without counts: shown, not weighted;
+        reported: "..."                     # favours_when gives the values that point
+        favours_when: "< 0"                 # towards the pseudoprogression group (a direction,
+        source: key                         # not a weight)
+        location: Abstract
     factors:                                # optional: clinical factors
       - factor: months_after_srs            # a weighted entry has counts, like a feature;
         positive_when: "> 9"                # other entries only say what the source reports
@@ -94,6 +99,7 @@ _TOP_KEYS = (
     "context",
     "sources",
     "prior",
+    "no_prior",
     "features",
     "time_course",
     "follow_up",
@@ -111,7 +117,7 @@ _ROW_KEYS = (
     "location",
     "assumptions",
 )
-_FEATURE_KEYS = ("feature", *_ROW_KEYS, "alternatives")
+_FEATURE_KEYS = ("feature", *_ROW_KEYS, "favours_when", "alternatives")
 _FACTOR_KEYS = ("factor", *_ROW_KEYS)
 _RECOMMENDATION_KEYS = ("code", "text", "features", "source", "citation", "location")
 _DERIVED_KEYS = ("sensitivity", "specificity", "lr_positive", "lr_negative")
@@ -517,7 +523,14 @@ def _feature(
     parse = None if feature is None else _finding_parser(feature)
     row = _row(ck, fields, path, sources, parse, hint=_FEATURE_HINT)
     alternatives = _alternatives(ck, fields.get("alternatives"), path, sources, parse)
-    if feature is None or not row.complete or row.citation is None or alternatives is None:
+    leaning, leaning_ok = _favours_when(ck, fields, path, parse)
+    if (
+        feature is None
+        or not row.complete
+        or row.citation is None
+        or alternatives is None
+        or not leaning_ok
+    ):
         return None
     return FeatureEvidence(
         feature,
@@ -540,7 +553,35 @@ def _feature(
             for alt in alternatives
             if alt.citation is not None
         ),
+        leaning,
     )
+
+
+def _favours_when(
+    ck: _Checker,
+    fields: Mapping[str, Any],
+    path: Path,
+    parse: Callable[[Any], FindingRule] | None,
+) -> tuple[FindingRule | None, bool]:
+    """The direction of a row without counts (``favours_when``); whether it parsed."""
+    raw = fields.get("favours_when")
+    if raw is None or raw == "":
+        return None, True
+    if fields.get("counts") is not None:
+        ck.add(
+            (*path, "favours_when"),
+            "a row with counts gets its direction from its likelihood ratios",
+            "favours_when only on a row without counts (or remove the counts)",
+            raw,
+        )
+        return None, False
+    if parse is None:
+        return None, False
+    try:
+        return parse(raw), True
+    except ParameterError as exc:
+        ck.add((*path, "favours_when"), str(exc), f"e.g. {_FEATURE_HINT}", raw)
+        return None, False
 
 
 def _finding_parser(feature: EvidenceFeature) -> Callable[[Any], FindingRule]:
@@ -927,7 +968,17 @@ def parse_evidence_table(
         else (base.site if base is not None else None)
     )
     same_site = base is not None and (site is None or site is base.site)
-    missing = [k for k in _OPTIONAL_SECTIONS if top.get(k) is None]
+    no_prior = ck.text(top, (), "no_prior", required=False)
+    if no_prior is not None and top.get("prior") is not None:
+        ck.add(
+            ("no_prior",),
+            "given beside a prior",
+            "either a 'prior' section or 'no_prior: <why no published rate fits>', not both",
+            no_prior,
+        )
+    missing = [
+        k for k in _OPTIONAL_SECTIONS if top.get(k) is None and not (k == "prior" and no_prior)
+    ]
     inherited = [k for k in missing if base is not None and _supplies(base, k)] if same_site else []
     required = _OPTIONAL_SECTIONS if site in (None, Site.SPINE) else _ALWAYS_REQUIRED
     if not same_site:
@@ -965,7 +1016,7 @@ def parse_evidence_table(
         site=context[0],
         context=context[1],
         sources=all_sources,
-        prior=pick("prior", None if source_table is None else source_table.prior),
+        prior=pick("prior", None if source_table is None or no_prior else source_table.prior),
         features=features,
         opp_time_course=pick(
             "time_course", None if source_table is None else source_table.opp_time_course
@@ -977,4 +1028,5 @@ def parse_evidence_table(
         inherited=tuple(inherited) if base is not None else (),
         factors=factors,
         recommendations=recommendations,
+        no_prior=no_prior or "",
     )

@@ -9,8 +9,13 @@ One :class:`SiteRoute` per site that pseudoprog can assess at the point of care:
   still undecided is SUSPECTED_PD, and the probability is that of treatment effect (radiation
   necrosis or pseudoprogression) versus progression (local recurrence).
 
-A lesion of a site without a route (e.g. liver) is classified as on the spine route and gets
-no probability, because no evidence table covers its site.
+A lesion of a site without a lesion-level route (e.g. liver) is classified as on the spine
+route and gets no probability, because no evidence table of lesion-level criteria covers it.
+
+Liver metastases under systemic therapy are judged at the patient level (all of a patient's
+lesions at each CT). :data:`LIVER_ROUTE`, a :class:`PatientRoute`, names their criteria
+(``choi``) and evidence table (``liver_choi``, which gives no prior); :func:`patient_route_for`
+finds it, and :mod:`pseudoprog.evidence.patient_evidence` uses it.
 
 Examples
 --------
@@ -19,6 +24,11 @@ Examples
 ('srs-brain', 'brain_srs', 'SUSPECTED_PD', 'treatment effect')
 >>> route_for("liver").criteria
 'amini2016'
+>>> liver = patient_route_for("liver")
+>>> liver.criteria, liver.table, liver.outcome
+('choi', 'liver_choi', 'response')
+>>> patient_route_for("spine") is None
+True
 """
 
 from __future__ import annotations
@@ -39,11 +49,15 @@ from pseudoprog.evidence.citation import Citation, Source
 
 __all__ = [
     "BRAIN_ROUTE",
+    "LIVER_ROUTE",
+    "PATIENT_ROUTES",
     "ROUTES",
     "SPINE_ROUTE",
     "LesionCriteria",
+    "PatientRoute",
     "SiteRoute",
     "criteria_sets",
+    "patient_route_for",
     "route_for",
 ]
 
@@ -214,3 +228,79 @@ def route_for(site: Site | str) -> SiteRoute:
         If ``site`` is not a known site.
     """
     return ROUTES.get(Site.parse(site), SPINE_ROUTE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PatientRoute:
+    """The point-of-care setting of a site judged by patient-level criteria (liver).
+
+    Parameters
+    ----------
+    site
+        The lesions' site.
+    criteria
+        Name of the patient-level criteria in the registry (the site's default).
+    table
+        Name of the packaged evidence table.
+    outcome
+        What the table's ``pseudoprogression`` group is (``response``).
+    alternative
+        What its ``progression`` group is (``true progression``).
+    question
+        The question the evidence answers, in words.
+    criteria_source, criteria_location
+        Where the criteria come from.
+    """
+
+    site: Site
+    criteria: str
+    table: str
+    outcome: str
+    alternative: str
+    question: str
+    criteria_source: Source
+    criteria_location: str
+
+    @property
+    def criteria_citation(self) -> Citation:
+        """Where the criteria come from."""
+        return Citation(self.criteria_source, self.criteria_location)
+
+
+LIVER_ROUTE = PatientRoute(
+    site=Site.LIVER,
+    criteria="choi",
+    table="liver_choi",
+    outcome="response",
+    alternative="true progression",
+    question=(
+        "the target lesions grew under systemic therapy: response with loss of enhancement, or "
+        "true progression?"
+    ),
+    criteria_source=Source(
+        "choi2007",
+        "Choi H, Charnsangavej C, Faria SC, et al. Correlation of computed tomography and "
+        "positron emission tomography in patients with metastatic gastrointestinal stromal "
+        "tumor treated at a single institution with imatinib mesylate: proposal of new computed "
+        "tomography response criteria. J Clin Oncol 2007;25(13):1753-1759. PMID 17470865.",
+        "https://pubmed.ncbi.nlm.nih.gov/17470865/",
+    ),
+    criteria_location=(
+        "response table as reproduced in Clin Transl Imaging 2017;5:183-197, Table 2 "
+        "(docs/criteria-choi.md)"
+    ),
+)
+
+#: The patient-level route of every site that has one.
+PATIENT_ROUTES: Mapping[Site, PatientRoute] = MappingProxyType({LIVER_ROUTE.site: LIVER_ROUTE})
+
+
+def patient_route_for(site: Site | str) -> PatientRoute | None:
+    """The patient-level route of a site (``None``: the site is assessed lesion by lesion).
+
+    Raises
+    ------
+    ParameterError
+        If ``site`` is not a known site.
+    """
+    return PATIENT_ROUTES.get(Site.parse(site))

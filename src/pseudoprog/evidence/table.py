@@ -46,6 +46,10 @@ class FeatureEvidence:
     ``alternatives`` are other published cut-offs of the same measurement (each a row of the
     same feature with its own counts and source). They are validated and shown, never
     weighted: one measurement enters the estimate once, through this row.
+
+    ``leaning`` (``favours_when`` in the file) is, for a row without counts, the values that
+    point towards the ``pseudoprogression`` group: a direction shown to the reader, never a
+    weight.
     """
 
     feature: EvidenceFeature
@@ -56,11 +60,17 @@ class FeatureEvidence:
     counts: TwoByTwo | None = None
     assumptions: tuple[str, ...] = ()
     alternatives: tuple[FeatureEvidence, ...] = ()
+    leaning: FindingRule | None = None
 
     def __post_init__(self) -> None:
         if (self.rule is None) != (self.counts is None):
             raise ParameterError(
                 f"{self.feature.value}: give both a finding rule and counts, or neither"
+            )
+        if self.leaning is not None and self.counts is not None:
+            raise ParameterError(
+                f"{self.feature.value}: a row with counts gets its direction from its "
+                "likelihood ratios; give favours_when only on a row without counts"
             )
         for other in self.alternatives:
             if other.feature is not self.feature or other.alternatives:
@@ -91,6 +101,8 @@ class FeatureEvidence:
             "citation": self.citation.to_dict(),
             "assumptions": list(self.assumptions),
         }
+        if self.leaning is not None:
+            out["favours_when"] = self.leaning.code
         if self.alternatives:
             out["alternatives"] = [a.to_dict() for a in self.alternatives]
         return out
@@ -196,6 +208,10 @@ class EvidenceTable:
     ``opp_time_course`` and ``follow_up_schedule`` are ``None`` in a table without them (a
     table of another site than the spine); :attr:`time_course` and :attr:`follow_up` return
     them and raise when they are absent.
+
+    ``prior`` is ``None`` in a table whose sources give no rate to start from (the liver
+    table); ``no_prior`` then says why, and no probability is given: the evidence is shown
+    with its likelihood ratios only.
     """
 
     name: str
@@ -203,7 +219,7 @@ class EvidenceTable:
     site: Site
     context: str
     sources: Mapping[str, Source]
-    prior: PriorModel
+    prior: PriorModel | None
     features: tuple[FeatureEvidence, ...]
     opp_time_course: TimeCourse | None
     follow_up_schedule: FollowUpSchedule | None
@@ -211,14 +227,34 @@ class EvidenceTable:
     inherited: tuple[str, ...] = ()
     factors: tuple[FactorEvidence, ...] = ()
     recommendations: tuple[TableRecommendation, ...] = ()
+    no_prior: str = ""
 
     def __post_init__(self) -> None:
+        if self.prior is None and not self.no_prior:
+            raise ParameterError(
+                f"evidence table {self.name}: give a prior, or say in no_prior why none is given"
+            )
         seen = [f.feature for f in self.features]
         if len(seen) != len(set(seen)):
             raise ParameterError("each feature may appear once in an evidence table")
         weighted = [f.factor for f in self.factors if f.weighted]
         if len(weighted) != len(set(weighted)):
             raise ParameterError("each factor may have at most one weighted entry")
+
+    @property
+    def known_prior(self) -> PriorModel:
+        """The prior of a table that has one.
+
+        Raises
+        ------
+        ParameterError
+            If the table gives none (``no_prior`` says why).
+        """
+        if self.prior is None:
+            raise ParameterError(
+                f"evidence table {self.name} ({self.site.value}) gives no prior: {self.no_prior}"
+            )
+        return self.prior
 
     @property
     def time_course(self) -> TimeCourse:
@@ -280,6 +316,7 @@ class EvidenceTable:
             self.inherited,
             self.factors,
             self.recommendations,
+            self.no_prior,
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -294,13 +331,15 @@ class EvidenceTable:
             "sources": {
                 k: {"reference": s.reference, "url": s.url} for k, s in self.sources.items()
             },
-            "prior": self.prior.to_dict(),
+            "prior": None if self.prior is None else self.prior.to_dict(),
             "features": [f.to_dict() for f in self.features],
             "time_course": None if self.opp_time_course is None else self.opp_time_course.to_dict(),
             "follow_up": (
                 None if self.follow_up_schedule is None else self.follow_up_schedule.to_dict()
             ),
         }
+        if self.no_prior:
+            out["no_prior"] = self.no_prior
         if self.factors:
             out["factors"] = [f.to_dict() for f in self.factors]
         if self.recommendations:

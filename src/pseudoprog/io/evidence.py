@@ -6,7 +6,12 @@ kinds, values that do not fit their kind (true/false for ``growth_within_80pct_i
 positive number for the ratios ``dsc_rcbv_ratio`` and ``amino_acid_pet_tbr_mean``, a
 percentage of at least -100 for the others), dates before the lesion's treatment, and two
 different values for the same lesion, kind and date. A ``pathology`` value is ``necrosis``,
-``tumour`` or ``mixed`` (:class:`~pseudoprog.domain.PathologyResult`).
+``tumour`` or ``mixed`` (:class:`~pseudoprog.domain.PathologyResult`); an
+``other_sites_response`` value is ``response``, ``stable`` or ``progression``
+(:class:`~pseudoprog.evidence.features.SiteCourse`). The liver kinds ``attenuation_change_pct``,
+``fdg_pet_suv_change_pct`` and ``tumour_marker_change_pct`` are percentages.
+:func:`load_patient_evidence` reads the same table for patient-level criteria (liver), against
+the patients' lesions and treatment starts.
 
 :func:`load_evidence_table` reads an institution's own evidence table, as YAML (the format of
 the packaged ``spine_ssrs.yaml``) or as CSV with one row per feature (columns
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +35,19 @@ import yaml
 
 from pseudoprog.domain import Evidence, Lesion, PathologyResult, normalize_token
 from pseudoprog.errors import InputValidationError, Problem
-from pseudoprog.evidence.features import EvidenceFeature, ValueKind
+from pseudoprog.evidence.features import EvidenceFeature, SiteCourse, ValueKind
 from pseudoprog.evidence.packaged import default_table
 from pseudoprog.evidence.schema import YamlLocator, parse_evidence_table
 from pseudoprog.evidence.table import EvidenceTable
 from pseudoprog.io.tabular import ProblemLog, RawTable, TableSource, read_table, read_workbook
+from pseudoprog.patient import PatientRecord
 
 __all__ = [
     "EVIDENCE_COLUMNS",
     "EVIDENCE_TABLE_COLUMNS",
     "load_evidence",
     "load_evidence_table",
+    "load_patient_evidence",
     "parse_evidence",
 ]
 
@@ -82,12 +90,20 @@ def _columns(table: RawTable) -> list[str]:
 
 def parse_evidence(
     table: RawTable,
-    lesions: Sequence[Lesion],
+    lesions: Sequence[Lesion] | Mapping[str, date],
     log: ProblemLog,
     *,
     lesions_label: str = "the lesions table",
 ) -> list[Evidence]:
-    """Validate an ``evidence`` table against ``lesions``; problems go to ``log``."""
+    """Validate an ``evidence`` table against ``lesions``; problems go to ``log``.
+
+    ``lesions`` are the lesions, or each lesion id mapped to the start of its treatment.
+    """
+    treated = (
+        dict(lesions)
+        if isinstance(lesions, Mapping)
+        else {lesion.lesion_id: lesion.treatment.date for lesion in lesions}
+    )
     if not table.require(EVIDENCE_COLUMNS["required"], log):
         return []
     known = set(EVIDENCE_COLUMNS["required"]) | set(EVIDENCE_COLUMNS["optional"])
@@ -107,6 +123,7 @@ def parse_evidence(
     bools = table.parse_bools("value", bools_log)
     raw_values = table.parse_text("value", ProblemLog(), required=False)
     pathology = _pathology_results(table, kinds, raw_values, log)
+    courses = _courses(table, kinds, raw_values, log)
 
     boolean_rows = {
         i + 2 for i, k in enumerate(kinds) if k is not None and k.value_kind is ValueKind.BOOLEAN
@@ -133,8 +150,7 @@ def parse_evidence(
                 )
             )
 
-    by_id = {lesion.lesion_id: lesion for lesion in lesions}
-    unknown = np.array([i != "" and i not in by_id for i in ids], dtype=bool)
+    unknown = np.array([i != "" and i not in treated for i in ids], dtype=bool)
     table.report(
         log,
         unknown,
@@ -146,17 +162,17 @@ def parse_evidence(
     out: list[Evidence] = []
     seen: dict[tuple[str, str, Any], tuple[int, float | bool | str]] = {}
     for i in range(len(table)):
-        lesion = by_id.get(str(ids[i]))
+        lesion_id = str(ids[i])
+        start = treated.get(lesion_id)
         kind = kinds[i]
-        if lesion is None or kind is None or np.isnat(dates[i]):
+        if start is None or kind is None or np.isnat(dates[i]):
             continue
         day = days[i]
-        if day < lesion.treatment.date:
+        if day < start:
             log.add(
                 Problem(
                     table.label,
-                    f"evidence dated before the lesion's treatment on "
-                    f"{lesion.treatment.date.isoformat()}",
+                    f"evidence dated before the lesion's treatment on {start.isoformat()}",
                     expected="the date of the study after treatment that gave the value",
                     row=i + 2,
                     column="date",
@@ -166,8 +182,11 @@ def parse_evidence(
             continue
         value: float | bool | None
         result = pathology[i]
+        course = courses[i]
         if kind.value_kind is ValueKind.PATHOLOGY:
             value = None if result is None else result.viable_tumour
+        elif kind.value_kind is ValueKind.COURSE:
+            value = None if course is None else course.score
         elif kind.value_kind is ValueKind.BOOLEAN:
             value = bools[i]
         elif kind.value_kind is ValueKind.RATIO:
@@ -176,16 +195,16 @@ def parse_evidence(
             value = float(numbers[i]) if np.isfinite(numbers[i]) and numbers[i] >= -100 else None
         if value is None:
             continue
-        detail = None if result is None else result.value
+        detail = result.value if result is not None else None if course is None else course.value
         compared = value if detail is None else detail
-        key = (lesion.lesion_id, kind.value, day)
+        key = (lesion_id, kind.value, day)
         if key in seen:
             first_row, first_value = seen[key]
             if first_value != compared:
                 log.add(
                     Problem(
                         table.label,
-                        f"lesion {lesion.lesion_id} has two different {kind.value} values on "
+                        f"lesion {lesion_id} has two different {kind.value} values on "
                         f"{day.isoformat()} (row {first_row}: {first_value}, row {i + 2}: "
                         f"{compared})",
                         expected="one value per lesion, kind and date: delete or correct one row",
@@ -198,7 +217,35 @@ def parse_evidence(
                 log.notice(f"{table.label}: row {i + 2} repeats row {first_row} and was merged")
             continue
         seen[key] = (i + 2, compared)
-        out.append(Evidence(lesion.lesion_id, day, kind.value, value, detail))
+        out.append(Evidence(lesion_id, day, kind.value, value, detail))
+    return out
+
+
+def _courses(
+    table: RawTable, kinds: Any, raw_values: Any, log: ProblemLog
+) -> list[SiteCourse | None]:
+    """The course of each ``other_sites_response`` row (``None`` elsewhere); bad cells logged."""
+    lookup = SiteCourse.lookup()
+    out: list[SiteCourse | None] = []
+    for i, kind in enumerate(kinds):
+        if kind is None or kind.value_kind is not ValueKind.COURSE:
+            out.append(None)
+            continue
+        text = str(raw_values[i])
+        found = lookup.get(normalize_token(text))
+        if found is None:
+            log.add(
+                Problem(
+                    table.label,
+                    "empty cell" if text == "" else "unknown course at other sites",
+                    expected=f"one of {SiteCourse.accepted()} for {kind.value} (how the disease "
+                    "at the patient's other sites evolved)",
+                    row=i + 2,
+                    column="value",
+                    value=text,
+                )
+            )
+        out.append(found)
     return out
 
 
@@ -264,6 +311,43 @@ def load_evidence(
         if book is not None and "evidence" in book.sheets:
             table = book.table("evidence", log, columns=required)
     rows = [] if table is None else parse_evidence(table, lesions, log)
+    log.raise_if_any()
+    if notices is not None:
+        notices.extend(log.notices)
+    return tuple(rows)
+
+
+def load_patient_evidence(
+    path: str | Path | None = None,
+    *,
+    records: Sequence[PatientRecord],
+    workbook: str | Path | None = None,
+    notices: list[str] | None = None,
+) -> tuple[Evidence, ...]:
+    """Read and validate the ``evidence`` table for patient-level criteria (liver).
+
+    The rows are checked as by :func:`load_evidence`, against the lesions of ``records`` and
+    each patient's treatment start. A finding of the patient (tumour marker, course at other
+    sites) is given on any of the patient's lesions.
+
+    Raises
+    ------
+    InputValidationError
+        Listing every problem found, each with file, row, column, value and fix.
+    """
+    treated = {
+        lesion.lesion_id: record.treatment_start for record in records for lesion in record.lesions
+    }
+    log = ProblemLog()
+    table: RawTable | None = None
+    required = EVIDENCE_COLUMNS["required"]
+    if path is not None:
+        table = read_table(path, log, table="evidence", columns=required)
+    elif workbook is not None:
+        book = read_workbook(workbook, log)
+        if book is not None and "evidence" in book.sheets:
+            table = book.table("evidence", log, columns=required)
+    rows = [] if table is None else parse_evidence(table, treated, log)
     log.raise_if_any()
     if notices is not None:
         notices.extend(log.notices)
