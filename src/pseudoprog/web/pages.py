@@ -31,7 +31,7 @@ from pseudoprog.web.auth import SESSION_COOKIE, Principal, close_session, open_s
 from pseudoprog.web.export import ExportFormat, export_response
 from pseudoprog.web.plot import size_plot_svg
 
-__all__ = ["error_page", "router"]
+__all__ = ["PageQuery", "error_page", "render", "router"]
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -43,7 +43,7 @@ _LOGIN_CSRF = "pseudoprog_login"
 _PAGE_SIZE = 50
 
 
-def _render(
+def render(
     request: Request,
     name: str,
     context: dict[str, Any],
@@ -51,10 +51,12 @@ def _render(
     principal: Principal | None = None,
     status: int = 200,
 ) -> HTMLResponse:
+    """The template ``name`` with ``context`` and what every page shows of the user."""
     context = {
         "user": principal,
         "csrf": None if principal is None else principal.csrf_token,
         "can_write": principal is not None and principal.role.can_write,
+        "can_manage_users": principal is not None and principal.role.can_manage_users,
         **context,
     }
     return templates.TemplateResponse(request, name, context, status_code=status)
@@ -63,7 +65,7 @@ def _render(
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """A page that says what went wrong and what to do."""
     principal = getattr(request.state, "principal", None)
-    return _render(
+    return render(
         request,
         "error.html",
         {"status": status, "message": message},
@@ -79,7 +81,7 @@ def _safe_next(target: str) -> str:
 @router.get("/login")
 def login_form(request: Request, next: str = "/worklist") -> Response:
     token = secrets.token_urlsafe(24)
-    response = _render(request, "login.html", {"next": _safe_next(next), "login_csrf": token})
+    response = render(request, "login.html", {"next": _safe_next(next), "login_csrf": token})
     response.set_cookie(
         _LOGIN_CSRF,
         token,
@@ -104,7 +106,7 @@ def login(
 
     def again(message: str, status: int) -> Response:
         token = secrets.token_urlsafe(24)
-        response = _render(
+        response = render(
             request,
             "login.html",
             {"next": target, "login_csrf": token, "error": message, "username": username},
@@ -208,7 +210,7 @@ def worklist_page(request: Request, user: Viewer, query: PageQuery) -> Response:
         return link(sort=key, order=flip, page=1)
 
     export = {f.value: "/export?" + urlencode({**filters, "format": f.value}) for f in ExportFormat}
-    return _render(
+    return render(
         request,
         "worklist.html",
         {
@@ -233,7 +235,7 @@ def patient_page(request: Request, user: Viewer, patient_id: int) -> Response:
         found = patient_detail(session, patient_id)
     if found is None:
         return error_page(request, 404, f"patient {patient_id} does not exist")
-    return _render(request, "patient.html", {"patient": found}, principal=user)
+    return render(request, "patient.html", {"patient": found}, principal=user)
 
 
 def _choices() -> dict[str, list[str]]:
@@ -257,7 +259,7 @@ def _lesion_page(
         found = lesion_detail(session, lesion_id)
     if found is None:
         return error_page(request, 404, f"lesion {lesion_id} does not exist")
-    return _render(
+    return render(
         request,
         "lesion.html",
         {
@@ -399,7 +401,7 @@ def edit_form(
     if row is None:
         return error_page(request, 404, f"{kind.kind.value} {row_id} is not on this lesion")
     values = _edit_values(kind.kind, row)
-    return _render(
+    return render(
         request,
         "edit.html",
         {
@@ -436,7 +438,7 @@ def _edit_values(kind: Kind, row: dict[str, Any]) -> dict[str, str]:
 
 @router.get("/import")
 def import_form(request: Request, user: Editor) -> Response:
-    return _render(request, "import.html", {}, principal=user)
+    return render(request, "import.html", {}, principal=user)
 
 
 @router.post("/import")
@@ -460,7 +462,7 @@ def import_upload(
     }
     answer = run_import(request, user.name, uploads)
     outcome = orjson.loads(answer.body)
-    return _render(
+    return render(
         request,
         "import.html",
         {"outcome": outcome, "ok": answer.status_code == 201},
