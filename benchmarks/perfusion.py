@@ -9,6 +9,15 @@ subset. The script prints voxels per second, the speed ratios, the median and 95
 absolute errors against the truth, how often ``exact`` reaches a residual no larger than
 ``curve_fit``'s, and the peak memory of the process.
 
+The speed table fits ``--speed-voxels`` voxels (default 300,000) with both methods in both
+layouts (time-major ``(T, N)`` passed as ``data.T``, and voxel-major ``(N, T)`` contiguous),
+in float32 and float64, and a volume where 40% of the voxels are background noise; each
+configuration runs ``--speed-repeats`` times (default 5), interleaved with the reference
+implementation (the driver before the fused kernels, ``pseudoprog.perfusion._reference``), and
+the medians and ranges are printed, as wall time and as CPU time (the throughput the fit
+would have if it had the cores to itself: useful when the machine is shared). The one-time
+cost of the first call (loading the compiled loops) is measured in fresh processes.
+
 Run: ``python benchmarks/perfusion.py`` (``--help`` for the options). With ``--osipi`` it
 instead prints the maximum absolute errors of both methods on every OSIPI DCE model set (data
 read in place from ``../shared/reference/osipi`` or ``$PSEUDOPROG_OSIPI_DIR``).
@@ -184,6 +193,83 @@ def osipi_report() -> None:
                 )
 
 
+def first_call_cost(method: str, runs: int = 3) -> list[tuple[float, float]]:
+    """Wall and CPU seconds of the first 1,000-voxel fit in fresh processes (imports apart)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import time, numpy as np\n"
+        "from pseudoprog.perfusion import fit_extended_tofts, parker_aif\n"
+        "t = np.arange(120) * 2.5; cp = parker_aif(t, delay_s=20.0)\n"
+        "ct = np.random.default_rng(0).normal(0.1, 0.02, (1000, 120)).astype(np.float32)\n"
+        "w = time.perf_counter(); c = time.process_time()\n"
+        f"fit_extended_tofts(t, ct, cp, method='{method}')\n"
+        "print(time.perf_counter() - w, time.process_time() - c)\n"
+    )
+    out = []
+    for _ in range(runs):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        wall, cpu = (float(v) for v in done.stdout.split())
+        out.append((wall, cpu))
+    return out
+
+
+def speed_table(voxels: int, repeats: int, workers: int | None, seed: int) -> None:
+    """Medians and ranges, fast fitters and the reference interleaved (see the docstring)."""
+    from pseudoprog.perfusion._reference import fit_reference
+
+    t, cp, _, data32 = simulate(voxels, 120, 2.5, 0.02, seed)
+    rng = np.random.default_rng(seed + 2)
+    background = data32.copy()
+    noise = rng.random(voxels) < 0.4
+    background[:, noise] = rng.normal(0.0, 0.02, (120, int(noise.sum()))).astype(np.float32)
+    volumes = {
+        "float32 time-major": data32.T,
+        "float32 voxel-major": np.ascontiguousarray(data32.T),
+        "float64 time-major": data32.astype(np.float64).T,
+        "float64 voxel-major": np.ascontiguousarray(data32.T, dtype=np.float64),
+        "float32 tm, 40% background": background.T,
+        "float32 vm, 40% background": np.ascontiguousarray(background.T),
+    }
+    cores = workers or len(os.sched_getaffinity(0))
+    print(
+        f"Speed, {voxels:,} voxels x 120 frames, {cores} workers, median of {repeats} runs "
+        "(range); wall | CPU-time equivalent; reference = the driver before the fused kernels"
+    )
+    for method in ("linear", "exact"):
+        for label, ct in volumes.items():
+            fit_extended_tofts(t, ct[:2000], cp, method=method, workers=workers)  # warm
+            runs: dict[str, list[tuple[float, float]]] = {"fast": [], "reference": []}
+            for _ in range(repeats):
+                for name in runs:
+                    fitter = (
+                        fit_extended_tofts
+                        if name == "fast"
+                        else (lambda *a, **k: fit_reference("extended-tofts", *a, **k))
+                    )
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    fitter(t, ct, cp, method=method, workers=workers)
+                    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                    runs[name].append((voxels / wall / 1e6, cores * voxels / cpu / 1e6))
+            cells = []
+            for name, values in runs.items():
+                v = np.asarray(values)
+                cells.append(
+                    f"{name} {np.median(v[:, 0]):5.2f} ({v[:, 0].min():.2f}-{v[:, 0].max():.2f})"
+                    f" | {np.median(v[:, 1]):5.2f} ({v[:, 1].min():.2f}-{v[:, 1].max():.2f})"
+                )
+            print(f"  {method:<6} {label:<27} M voxels/s: " + "; ".join(cells))
+    for method in ("linear", "exact"):
+        costs = np.asarray(first_call_cost(method))
+        print(
+            f"  first call in a fresh process, {method}: wall {np.median(costs[:, 0]):.2f} s "
+            f"({costs[:, 0].min():.2f}-{costs[:, 0].max():.2f}), CPU "
+            f"{np.median(costs[:, 1]):.2f} s ({costs[:, 1].min():.2f}-{costs[:, 1].max():.2f})"
+        )
+    print(f"  load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--voxels", type=int, default=1_000_000)
@@ -195,9 +281,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each fast method")
     parser.add_argument("--osipi", action="store_true", help="print the OSIPI validation table")
+    parser.add_argument("--speed-voxels", type=int, default=300_000)
+    parser.add_argument("--speed-repeats", type=int, default=5)
+    parser.add_argument("--speed-only", action="store_true", help="only the speed table")
     args = parser.parse_args()
     if args.osipi:
         osipi_report()
+        return
+    if args.speed_voxels > 0:
+        speed_table(args.speed_voxels, args.speed_repeats, args.workers, args.seed)
+    if args.speed_only:
         return
 
     print("Machine")
