@@ -12,12 +12,12 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from pseudoprog.errors import ParameterError, PseudoprogError
 from pseudoprog.store.audit import Action, record
-from pseudoprog.store.models import UserRow
+from pseudoprog.store.models import ApiToken, SessionRow, UserRow
 
 __all__ = [
     "MAX_FAILED_LOGINS",
@@ -27,6 +27,8 @@ __all__ = [
     "add_user",
     "authenticate",
     "hash_password",
+    "list_users",
+    "set_active",
     "verify_password",
 ]
 
@@ -175,4 +177,54 @@ def authenticate(session: Session, name: str, password: str) -> UserRow | None:
     user.locked_until = None
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
+    return user
+
+
+def list_users(session: Session) -> list[UserRow]:
+    """Every account, by name."""
+    return list(session.scalars(select(UserRow).order_by(UserRow.name)))
+
+
+def set_active(session: Session, user_id: int, *, active: bool, by: str) -> UserRow:
+    """Deactivate (or reactivate) an account, audited as done by ``by``.
+
+    A deactivated account cannot log in, and its open sessions and API tokens are deleted, so
+    its access ends at once. Its rows stay: the audit log names it.
+
+    Raises
+    ------
+    ParameterError
+        For an account that does not exist, one's own account, or the last active admin.
+    """
+    user = session.get(UserRow, user_id)
+    if user is None:
+        raise ParameterError(f"user {user_id} does not exist")
+    if user.name == by and not active:
+        raise ParameterError("you cannot deactivate your own account; ask another admin")
+    if not active and user.role == Role.ADMIN.value and user.active:
+        admins = session.scalar(
+            select(func.count())
+            .select_from(UserRow)
+            .where(UserRow.role == Role.ADMIN.value, UserRow.active.is_(True))
+        )
+        if (admins or 0) <= 1:
+            raise ParameterError(f"{user.name} is the last active admin; add another first")
+    if user.active == active:
+        return user
+    user.active = active
+    if not active:
+        session.execute(delete(SessionRow).where(SessionRow.user_id == user.id))
+        session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    else:
+        user.failed_logins = 0
+        user.locked_until = None
+    record(
+        session,
+        user=by,
+        action=Action.UPDATE,
+        entity="user",
+        entity_id=user.id,
+        before={"name": user.name, "active": not active},
+        after={"name": user.name, "active": active},
+    )
     return user
