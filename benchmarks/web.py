@@ -5,7 +5,8 @@ by a logged-in browser session (target: p95 under 300 ms) and the API (``GET /ap
 and one lesion) is driven at a fixed rate (default 200 requests/s for 60 s; target: no errors),
 with p50/p95/p99 latencies. Every request goes to 127.0.0.1 and the run stops by itself.
 
-Run: ``python benchmarks/web.py [--backend sqlite|postgresql|both] [--rate 200] [--seconds 60]``
+Run: ``python benchmarks/web.py [--backend sqlite|postgresql|both] [--rate 200] [--seconds 60]
+[--workers 2]``
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import os
 import re
 import signal
 import socket
@@ -68,46 +70,81 @@ def _run_cli(*args: str, stdin: str = "") -> None:
     subprocess.run([str(exe), *args], input=stdin, text=True, check=True, capture_output=True)
 
 
-async def _drive(base: str, token: str, ids: list[int], rate: float, seconds: float) -> None:
-    headers = {"Authorization": f"Bearer {token}"}
+async def _connection(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_connection("127.0.0.1", port)
+
+
+async def _get(
+    stream: tuple[asyncio.StreamReader, asyncio.StreamWriter], path: str, token: str
+) -> int:
+    """One GET on a kept-alive HTTP/1.1 connection; returns the status (body read whole)."""
+    reader, writer = stream
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+    )
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = re.search(rb"(?i)content-length: *(\d+)", head)
+    if length is None:
+        raise ConnectionError("a response without Content-Length")
+    await reader.readexactly(int(length[1]))
+    return status
+
+
+async def _drive(
+    port: int, token: str, ids: list[int], rate: float, seconds: float, connections: int = 32
+) -> str:
+    """Requests at ``rate`` per second for ``seconds``, alternating a page of the lesion list
+    and one lesion, over ``connections`` kept-alive connections (an open loop: each request's
+    latency counts from the moment it was due, so a server that falls behind shows it)."""
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits) as client:
+    total = int(rate * seconds)
+    due: asyncio.Queue[int | None] = asyncio.Queue()
 
-        async def one(i: int) -> None:
-            nonlocal errors
+    async def worker() -> None:
+        nonlocal errors
+        stream = await _connection(port)
+        while (i := await due.get()) is not None:
             path = (
                 f"/api/v1/lesions/{ids[i % len(ids)]}"
                 if i % 2
                 else f"/api/v1/lesions?page={1 + i % 50}&page_size=20"
             )
-            start = time.perf_counter()
             try:
-                answer = await client.get(path, timeout=30)
-                if answer.status_code != 200:
+                if await _get(stream, path, token) != 200:
                     errors += 1
-            except httpx.HTTPError:
+            except (OSError, asyncio.IncompleteReadError, ValueError):
                 errors += 1
-            latencies.append((time.perf_counter() - start) * 1000)
+                stream[1].close()
+                stream = await _connection(port)
+            latencies.append((time.perf_counter() - (begin + i / rate)) * 1000)
+        stream[1].close()
 
-        tasks = []
-        begin = time.perf_counter()
-        total = int(rate * seconds)
-        for i in range(total):
-            delay = begin + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i)))
-        await asyncio.gather(*tasks)
-        took = time.perf_counter() - begin
-    print(
+    begin = time.perf_counter()
+    workers = [asyncio.create_task(worker()) for _ in range(connections)]
+    for i in range(total):
+        delay = begin + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        due.put_nowait(i)
+    for _ in workers:
+        due.put_nowait(None)
+    await asyncio.gather(*workers)
+    took = time.perf_counter() - begin
+    return (
         f"  API: {total} requests in {took:.1f} s ({total / took:.0f}/s), {errors} errors; "
         f"{_percentiles(latencies)}"
     )
 
 
-def bench(url: str, *, lesions: int, rate: float, seconds: float, pages: int) -> None:
+def _load() -> str:
+    one, five, _fifteen = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
+
+
+def bench(url: str, *, lesions: int, rate: float, seconds: float, pages: int, workers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         files = _tables(Path(tmp), lesions)
         start = time.perf_counter()
@@ -129,7 +166,10 @@ def bench(url: str, *, lesions: int, rate: float, seconds: float, pages: int) ->
         port = probe.getsockname()[1]
     exe = Path(sys.executable).with_name("pseudoprog")
     server = subprocess.Popen(
-        [str(exe), "serve", "--database", url, "--port", str(port), "--no-access-log"],
+        [
+            *(str(exe), "serve", "--database", url, "--port", str(port), "--no-access-log"),
+            *("--workers", str(workers)),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -165,7 +205,9 @@ def bench(url: str, *, lesions: int, rate: float, seconds: float, pages: int) ->
             f"{base}/api/v1/lesions?page_size=500", headers={"Authorization": f"Bearer {bearer}"}
         ).json()
         ids = [x["id"] for x in listing["lesions"]]
-        asyncio.run(_drive(base, bearer, ids, rate, seconds))
+        print(f"  before the API run: {_load()}")
+        print(asyncio.run(_drive(port, bearer, ids, rate, seconds)))
+        print(f"  after the API run: {_load()}")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -178,6 +220,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--pages", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:
@@ -190,6 +233,7 @@ def main() -> None:
                     rate=args.rate,
                     seconds=args.seconds,
                     pages=args.pages,
+                    workers=args.workers,
                 )
             continue
         import psycopg
@@ -204,6 +248,7 @@ def main() -> None:
                 rate=args.rate,
                 seconds=args.seconds,
                 pages=args.pages,
+                workers=args.workers,
             )
         finally:
             with psycopg.connect(

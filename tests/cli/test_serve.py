@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 from sqlalchemy import func, select
 
 from pseudoprog.store import Database, current_revision, head_revision
@@ -80,3 +84,44 @@ def test_a_database_url_that_cannot_be_used_names_the_forms(tmp_path: Path) -> N
     done = _run("db", "upgrade", "--database", "mysql://x@y/z")
     assert done.returncode == 2
     assert "postgresql+psycopg://" in done.stderr
+
+
+def test_serve_with_two_processes_shares_one_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    added = _run(
+        *("users", "add", "ann", "--role", "viewer", "--password-stdin", "--database", url),
+        stdin="ann password 1\n",
+    )
+    assert added.returncode == 0, added.stderr
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    exe = Path(sys.executable).with_name("pseudoprog")
+    server = subprocess.Popen(
+        [str(exe), "serve", "--database", url, "--port", str(port), "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start in 60 s"
+            time.sleep(0.2)
+        token = httpx.post(
+            f"{base}/api/v1/token", data={"username": "ann", "password": "ann password 1"}
+        )
+        assert token.status_code == 200
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        # a token issued by one process is honoured by the other (they share the database)
+        answers = [httpx.get(f"{base}/api/v1/lesions", headers=headers) for _ in range(6)]
+        assert [a.status_code for a in answers] == [200] * 6
+        assert answers[0].json()["total"] == 0
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)

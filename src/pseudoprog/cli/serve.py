@@ -13,7 +13,7 @@ import typer
 from pseudoprog.cli._common import console, err_console, report_user_errors
 from pseudoprog.errors import ParameterError
 
-__all__ = ["register"]
+__all__ = ["app_of_environment", "register"]
 
 DatabaseOpt = Annotated[
     str,
@@ -40,19 +40,71 @@ def serve(
     access_log: Annotated[
         bool, typer.Option(help="Log each request (method, route, status, time; no ids).")
     ] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes (each with its own connections; login throttling by "
+            "address is counted per process, by account in the database).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web application (pages and the API under /api/v1) on DATABASE, bringing its
     schema up to date first."""
+    import os
+
     import uvicorn
 
+    from pseudoprog.store import Database, upgrade
     from pseudoprog.web.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("pseudoprog.web").setLevel(logging.INFO if access_log else logging.WARNING)
-    app = create_app(database, secure_cookies=secure_cookies)
     err_console.print(f"pseudoprog on http://{host}:{port}/ (database {_shown(database)})")
     # uvicorn's own access log prints query strings, which may name patients: off.
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+    if workers == 1:
+        app = create_app(database, secure_cookies=secure_cookies)
+        uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+        return
+    db = Database.open(database)
+    try:
+        upgrade(db)  # once, before the processes start
+    finally:
+        db.close()
+    os.environ[_URL_VARIABLE] = database
+    os.environ[_SECURE_VARIABLE] = "1" if secure_cookies else ""
+    os.environ[_LOG_VARIABLE] = "1" if access_log else ""
+    uvicorn.run(
+        "pseudoprog.cli.serve:app_of_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="warning",
+    )
+
+
+_URL_VARIABLE = "PSEUDOPROG_SERVE_DATABASE"
+_SECURE_VARIABLE = "PSEUDOPROG_SERVE_SECURE_COOKIES"
+_LOG_VARIABLE = "PSEUDOPROG_SERVE_ACCESS_LOG"
+
+
+def app_of_environment() -> object:
+    """The application of one server process started by ``serve --workers N`` (the parent
+    passes its options through the environment)."""
+    import os
+
+    from pseudoprog.web.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("pseudoprog.web").setLevel(
+        logging.INFO if os.environ.get(_LOG_VARIABLE) else logging.WARNING
+    )
+    return create_app(
+        os.environ[_URL_VARIABLE], secure_cookies=bool(os.environ.get(_SECURE_VARIABLE))
+    )
 
 
 def _shown(url: str) -> str:

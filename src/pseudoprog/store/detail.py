@@ -6,15 +6,15 @@ The API returns these dicts as JSON and the pages render them; rows carry their 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from pseudoprog.store.audit import history
-from pseudoprog.store.models import LesionRow, LesionStatus, PatientRow
+from pseudoprog.store.models import LesionRow, LesionStatus, PatientRow, TreatmentRow
 from pseudoprog.store.records import row_dict
 
 __all__ = ["lesion_detail", "lesion_summary", "patient_detail", "summaries"]
@@ -24,56 +24,94 @@ def _iso(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def lesion_summary(row: LesionRow, *, today: date | None = None) -> dict[str, Any]:
-    """The lesion with its status: the classify fields (``response``, ``reasons``, ...) and
-    the worklist's (criteria, probability, next scan due and days overdue)."""
-    today = today or date.today()
-    st: LesionStatus | None = row.status
-    result = dict(st.result) if st is not None and st.result else {}
-    due = None if st is None else st.next_due
+def _summary(r: Any, today: date) -> dict[str, Any]:
+    """The summary of one lesion from its columns (attribute access: a row or a tuple)."""
+    result = dict(r.result) if r.result else {}
+    due = r.next_due
     late = None if due is None else (today - due).days
-    t = row.treatment
     return {
         **result,
-        "id": row.id,
-        "uid": row.uid,
-        "patient_id": row.patient.patient_key,
-        "lesion_id": row.lesion_key,
-        "site": row.site,
-        "level": row.level,
-        "treatment": {"date": t.date.isoformat(), "dose_gy": t.dose_gy, "fractions": t.fractions},
-        "criteria": None if st is None else st.criteria,
-        "response": None if st is None else st.response,
+        "id": r.id,
+        "uid": r.uid,
+        "patient_id": r.patient_key,
+        "lesion_id": r.lesion_key,
+        "site": r.site,
+        "level": r.level,
+        "treatment": {"date": r.date.isoformat(), "dose_gy": r.dose_gy, "fractions": r.fractions},
+        "criteria": r.criteria,
+        "response": r.response,
         "probability": None
-        if st is None or st.probability is None
+        if r.probability is None
         else {
-            "estimate": round(st.probability, 4),
-            "ci_low": None if st.probability_low is None else round(st.probability_low, 4),
-            "ci_high": None if st.probability_high is None else round(st.probability_high, 4),
+            "estimate": round(r.probability, 4),
+            "ci_low": None if r.probability_low is None else round(r.probability_low, 4),
+            "ci_high": None if r.probability_high is None else round(r.probability_high, 4),
         },
-        "last_study": None if st is None else _iso(st.last_study),
+        "last_study": _iso(r.last_study),
         "next_due": _iso(due),
         "overdue_days": late if late is not None and late > 0 else None,
-        "note": None if st is None else st.note,
+        "note": r.note,
     }
 
 
-def _with_status(ids: Iterable[int]) -> Any:
-    return (
-        select(LesionRow)
-        .where(LesionRow.id.in_(list(ids)))
-        .options(
-            selectinload(LesionRow.patient),
-            selectinload(LesionRow.treatment),
-            selectinload(LesionRow.status),
-        )
+_STATUS_COLUMNS = (
+    "criteria",
+    "response",
+    "probability",
+    "probability_low",
+    "probability_high",
+    "last_study",
+    "next_due",
+    "result",
+    "note",
+)
+
+
+def lesion_summary(row: LesionRow, *, today: date | None = None) -> dict[str, Any]:
+    """The lesion with its status: the classify fields (``response``, ``reasons``, ...) and
+    the worklist's (criteria, probability, next scan due and days overdue)."""
+    st: LesionStatus | None = row.status
+    t = row.treatment
+    values = SimpleNamespace(
+        id=row.id,
+        uid=row.uid,
+        patient_key=row.patient.patient_key,
+        lesion_key=row.lesion_key,
+        site=row.site,
+        level=row.level,
+        date=t.date,
+        dose_gy=t.dose_gy,
+        fractions=t.fractions,
+        **{c: None if st is None else getattr(st, c) for c in _STATUS_COLUMNS},
     )
+    return _summary(values, today or date.today())
 
 
 def summaries(session: Session, ids: list[int]) -> list[dict[str, Any]]:
-    """:func:`lesion_summary` of each lesion, in the order of ``ids``."""
-    found = {r.id: r for r in session.scalars(_with_status(ids))}
-    return [lesion_summary(found[i]) for i in ids if i in found]
+    """:func:`lesion_summary` of each lesion, in the order of ``ids`` (one query)."""
+    if not ids:
+        return []
+    stmt = (
+        select(
+            LesionRow.id,
+            LesionRow.uid,
+            PatientRow.patient_key,
+            LesionRow.lesion_key,
+            LesionRow.site,
+            LesionRow.level,
+            TreatmentRow.date,
+            TreatmentRow.dose_gy,
+            TreatmentRow.fractions,
+            *(getattr(LesionStatus, c) for c in _STATUS_COLUMNS),
+        )
+        .join(PatientRow, PatientRow.id == LesionRow.patient_id)
+        .join(TreatmentRow, TreatmentRow.lesion_id == LesionRow.id)
+        .outerjoin(LesionStatus, LesionStatus.lesion_id == LesionRow.id)
+        .where(LesionRow.id.in_(list(ids)))
+    )
+    today = date.today()
+    found = {r.id: _summary(r, today) for r in session.execute(stmt)}
+    return [found[i] for i in ids if i in found]
 
 
 def lesion_detail(session: Session, lesion_id: int) -> dict[str, Any] | None:

@@ -25,7 +25,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from pseudoprog.store.models import ApiToken, SessionRow, UserRow
 from pseudoprog.store.users import Role
@@ -137,7 +137,9 @@ def principal_of(session: Session, request: Request) -> Principal:
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotAuthenticatedError()
         token = session.scalar(
-            select(ApiToken).where(ApiToken.token_hash == _digest(secret.strip()))
+            select(ApiToken)
+            .where(ApiToken.token_hash == _digest(secret.strip()))
+            .options(joinedload(ApiToken.user))
         )
         if token is None or _aware(token.expires_at) <= now or not token.user.active:
             raise NotAuthenticatedError()
@@ -145,7 +147,11 @@ def principal_of(session: Session, request: Request) -> Principal:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise NotAuthenticatedError()
-    row = session.scalar(select(SessionRow).where(SessionRow.token_hash == _digest(cookie)))
+    row = session.scalar(
+        select(SessionRow)
+        .where(SessionRow.token_hash == _digest(cookie))
+        .options(joinedload(SessionRow.user))
+    )
     if row is None or _aware(row.expires_at) <= now or not row.user.active:
         raise NotAuthenticatedError()
     return Principal(row.user.id, row.user.name, Role(row.user.role), row.csrf_token)
