@@ -81,10 +81,7 @@ from pseudoprog.criteria.recist import (
     TargetState,
     _baseline_warnings,
     counted_size,
-    lesion_warnings,
-    new_lesion_finding,
-    non_target_state,
-    overall_response,
+    read_overall,
     target_state,
 )
 from pseudoprog.criteria.recist import baseline_problems as recist_baseline_problems
@@ -543,36 +540,20 @@ def assess(
                         point.date,
                     )
                 )
-        non_target = non_target_state(point.non_targets) if baseline.non_targets else None
-        if non_target is not None:
-            reasons.append(non_target.reason)
-        new, new_reason, equivocal_new = new_lesion_finding(point, timepoints[:index])
-        if new_reason is not None:
-            reasons.append(new_reason)
-        warnings.extend(lesion_warnings(point, non_target, equivocal_new))
-        nodule = nodule_finding(point)
-        if nodule is not None:
-            reasons.append(nodule)
-        response = overall_response(
-            None if target is None else target.response,
-            None if non_target is None else non_target.response,
-            new or nodule is not None,
+        read = read_overall(
+            point,
+            timepoints[:index],
+            target=target,
+            has_non_targets=bool(baseline.non_targets),
+            no_disease=ChoiRule.NO_DISEASE,
+            overall=ChoiRule.OVERALL,
+            source="Choi et al., J Clin Oncol 2007; overall table of RECIST 1.1",
+            other_progression=nodule_finding(point),
+            other_label="new or growing intratumoral nodule",
         )
-        if target is None and non_target is None and not new and nodule is None:
-            reasons.append(
-                Reason(ChoiRule.NO_DISEASE, "NE: no target or non-target lesion at baseline")
-            )
-        reasons.append(
-            Reason(
-                ChoiRule.OVERALL,
-                f"Overall {response.value}: target "
-                f"{'none' if target is None else target.response.value}, non-target "
-                f"{'none' if non_target is None else non_target.response.value}, new lesions "
-                f"{'yes' if new else 'no'}, new or growing intratumoral nodule "
-                f"{'yes' if nodule is not None else 'no'} (Choi et al., J Clin Oncol 2007; "
-                "overall table of RECIST 1.1)",
-            )
-        )
+        reasons.extend(read.reasons)
+        warnings.extend(read.warnings)
+        response, non_target, new = read.response, read.non_target, read.new_lesions
         guard = size_only_progression(
             response=response,
             criteria="Choi",

@@ -500,6 +500,85 @@ def lesion_warnings(
     return warnings
 
 
+@dataclass(frozen=True, slots=True)
+class OverallReading:
+    """The non-target, new-lesion and overall part of one assessment, with its reasons."""
+
+    non_target: NonTargetState | None
+    new_lesions: bool
+    response: OverallResponse
+    reasons: tuple[Reason, ...]
+    warnings: tuple[PatientWarning, ...]
+
+
+def read_overall(
+    point: Timepoint,
+    earlier: tuple[Timepoint, ...],
+    *,
+    target: TargetState | None,
+    has_non_targets: bool,
+    no_disease: StrEnum,
+    overall: StrEnum,
+    source: str,
+    other_progression: Reason | None = None,
+    other_label: str = "",
+) -> OverallReading:
+    """Read the non-targets and new lesions of ``point`` and combine them with ``target``.
+
+    Shared by RECIST 1.1 and the criteria built on its overall table (Choi, mRECIST).
+
+    Parameters
+    ----------
+    point, earlier
+        The assessment, and those before it (to date a new lesion first seen equivocal).
+    target
+        The target state, ``None`` without targets.
+    has_non_targets
+        Whether the patient has non-target lesions at baseline.
+    no_disease, overall
+        The criteria's rules for "no lesion at baseline" and the overall response.
+    source
+        Where the overall table comes from, closing the overall reason.
+    other_progression, other_label
+        A progression of the criteria's own (Choi: a new or growing intratumoral nodule),
+        counted like a new lesion, and its name in the overall reason.
+    """
+    reasons: list[Reason] = []
+    non_target = non_target_state(point.non_targets) if has_non_targets else None
+    if non_target is not None:
+        reasons.append(non_target.reason)
+    new, new_reason, equivocal_new = new_lesion_finding(point, earlier)
+    if new_reason is not None:
+        reasons.append(new_reason)
+    if other_progression is not None:
+        reasons.append(other_progression)
+    progressed = new or other_progression is not None
+    response = overall_response(
+        None if target is None else target.response,
+        None if non_target is None else non_target.response,
+        progressed,
+    )
+    if target is None and non_target is None and not progressed:
+        reasons.append(Reason(no_disease, "NE: no target or non-target lesion at baseline"))
+    other = f", {other_label} {'yes' if other_progression else 'no'}" if other_label else ""
+    reasons.append(
+        Reason(
+            overall,
+            f"Overall {response.value}: target "
+            f"{'none' if target is None else target.response.value}, non-target "
+            f"{'none' if non_target is None else non_target.response.value}, new lesions "
+            f"{'yes' if new else 'no'}{other} ({source})",
+        )
+    )
+    return OverallReading(
+        non_target,
+        new,
+        response,
+        tuple(reasons),
+        tuple(lesion_warnings(point, non_target, equivocal_new)),
+    )
+
+
 def assess(
     record: PatientRecord,
     *,
@@ -539,39 +618,24 @@ def assess(
                 params=params,
             )
             reasons.append(target.reason)
-        non_target = non_target_state(point.non_targets) if baseline.non_targets else None
-        if non_target is not None:
-            reasons.append(non_target.reason)
-        new, new_reason, equivocal_new = new_lesion_finding(point, points[:index])
-        if new_reason is not None:
-            reasons.append(new_reason)
-        warnings.extend(lesion_warnings(point, non_target, equivocal_new))
-        response = overall_response(
-            None if target is None else target.response,
-            None if non_target is None else non_target.response,
-            new,
+        read = read_overall(
+            point,
+            points[:index],
+            target=target,
+            has_non_targets=bool(baseline.non_targets),
+            no_disease=RecistRule.NO_DISEASE,
+            overall=RecistRule.OVERALL,
+            source=f"RECIST 1.1, Table {1 if target else 2}",
         )
-        if target is None and non_target is None and not new:
-            reasons.append(
-                Reason(RecistRule.NO_DISEASE, "NE: no target or non-target lesion at baseline")
-            )
-        reasons.append(
-            Reason(
-                RecistRule.OVERALL,
-                f"Overall {response.value}: target "
-                f"{'none' if target is None else target.response.value}, non-target "
-                f"{'none' if non_target is None else non_target.response.value}, new lesions "
-                f"{'yes' if new else 'no'} (RECIST 1.1, Table {1 if target else 2})",
-            )
-        )
+        warnings.extend(read.warnings)
         results.append(
             timepoint_result(
                 day=point.date,
-                response=response,
+                response=read.response,
                 target=target,
-                non_target=non_target,
-                new_lesions=new,
-                reasons=reasons,
+                non_target=read.non_target,
+                new_lesions=read.new_lesions,
+                reasons=[*reasons, *read.reasons],
                 nadir_mm=nadir,
             )
         )
