@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pseudoprog.perfusion import FitResult, exp_convolve
+from pseudoprog.perfusion import FitFlag, FitResult, exp_convolve
 from tests.perfusion.volumes import FIELDS, RTOL, both, sampling, volume
 
 
@@ -31,28 +31,51 @@ def explicit_rss(result: FitResult, t: np.ndarray, cp: np.ndarray, y: np.ndarray
     return np.asarray(np.sum((y - model) ** 2, axis=1))
 
 
+def _round_off_no_uptake(
+    fast: FitResult, ref: FitResult, t: np.ndarray, cp: np.ndarray, y: np.ndarray
+) -> np.ndarray:
+    """Voxels whose flags differ, each one checked to be the single accepted difference.
+
+    On a curve without leakage the reference can end at Ktrans ≈ -1e-8 (round-off), flagged
+    unphysical at the kep bound; the fused fit gives Ktrans = 0, no uptake. That is accepted
+    only with a residual, computed from the model, no larger than the reference's.
+    """
+    differ = fast.flags.reshape(-1) != ref.flags.reshape(-1)
+    if not differ.any():
+        return differ
+    assert np.all(fast.flags.reshape(-1)[differ] == FitFlag.NO_UPTAKE)
+    assert np.all(ref.flags.reshape(-1)[differ] & FitFlag.UNPHYSICAL)
+    assert np.all(np.abs(ref.ktrans.reshape(-1)[differ]) < 1e-6)
+    with np.errstate(all="ignore"):
+        mine = explicit_rss(fast, t, cp, y)[differ]
+        theirs = explicit_rss(ref, t, cp, y)[differ]
+    assert np.all(mine <= theirs * (1 + 1e-8) + 1e-14)
+    return differ
+
+
 def check(fast: FitResult, ref: FitResult, t: np.ndarray, cp: np.ndarray, ct: Any) -> None:
-    np.testing.assert_array_equal(fast.flags, ref.flags)
-    np.testing.assert_array_equal(fast.ok, ref.ok)
     y = np.asarray(ct, dtype=np.float64).reshape(-1, t.size)
+    same = ~_round_off_no_uptake(fast, ref, t, cp, y)
+    np.testing.assert_array_equal(fast.ok.reshape(-1)[same], ref.ok.reshape(-1)[same])
     # R² of a constant curve is undefined: NaN here, a round-off value in the reference.
     constant = np.ptp(y, axis=1) == 0
     r2_fast, r2_ref = fast.r2.reshape(-1), ref.r2.reshape(-1)
     assert np.all(np.isnan(r2_fast[constant]))
-    np.testing.assert_array_equal(np.isnan(r2_fast[~constant]), np.isnan(r2_ref[~constant]))
+    keep = ~constant & same
+    np.testing.assert_array_equal(np.isnan(r2_fast[keep]), np.isnan(r2_ref[keep]))
     off = np.zeros(y.shape[0], dtype=bool)
     for name in FIELDS:
         a, b = getattr(fast, name).reshape(-1), getattr(ref, name).reshape(-1)
-        np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=name)
+        np.testing.assert_array_equal(np.isnan(a[same]), np.isnan(b[same]), err_msg=name)
         with np.errstate(invalid="ignore"):
-            off |= ~(np.abs(a - b) <= RTOL * np.abs(b) + 1e-12) & np.isfinite(b)
+            off |= ~(np.abs(a - b) <= RTOL * np.abs(b) + 1e-12) & np.isfinite(b) & same
     if np.any(off):
         with np.errstate(all="ignore"):
-            mine = explicit_rss(fast, t, cp, y[off])
-            theirs = explicit_rss(ref, t, cp, y[off])
+            mine = explicit_rss(fast, t, cp, y)[off]
+            theirs = explicit_rss(ref, t, cp, y)[off]
         assert np.all(mine <= theirs * (1 + 1e-8) + 1e-14), np.flatnonzero(off)
     # The reported RSS uses y·y in float64: within round-off of the curve's scale.
-    finite = np.isfinite(ref.rss.reshape(-1))
+    finite = np.isfinite(ref.rss.reshape(-1)) & same
     yy = np.sum(y * y, axis=1)[finite]
     diff = np.abs(fast.rss.reshape(-1) - ref.rss.reshape(-1))[finite]
     assert np.all(diff <= 1e-6 * yy + 1e-5 * ref.rss.reshape(-1)[finite])
