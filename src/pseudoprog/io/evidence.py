@@ -28,12 +28,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import yaml
 
-from pseudoprog.domain import Evidence, Lesion, PathologyResult, normalize_token
+from pseudoprog.domain import CodedEnum, Evidence, Lesion, PathologyResult, normalize_token
 from pseudoprog.errors import InputValidationError, Problem
 from pseudoprog.evidence.features import EvidenceFeature, SiteCourse, ValueKind
 from pseudoprog.evidence.packaged import default_table
@@ -41,6 +41,8 @@ from pseudoprog.evidence.schema import YamlLocator, parse_evidence_table
 from pseudoprog.evidence.table import EvidenceTable
 from pseudoprog.io.tabular import ProblemLog, RawTable, TableSource, read_table, read_workbook
 from pseudoprog.patient import PatientRecord
+
+C = TypeVar("C", bound=CodedEnum)
 
 __all__ = [
     "EVIDENCE_COLUMNS",
@@ -122,8 +124,25 @@ def parse_evidence(
     )
     bools = table.parse_bools("value", bools_log)
     raw_values = table.parse_text("value", ProblemLog(), required=False)
-    pathology = _pathology_results(table, kinds, raw_values, log)
-    courses = _courses(table, kinds, raw_values, log)
+    pathology = _coded_values(
+        table,
+        kinds,
+        raw_values,
+        log,
+        codes=PathologyResult,
+        value_kind=ValueKind.PATHOLOGY,
+        what="pathology result",
+    )
+    courses = _coded_values(
+        table,
+        kinds,
+        raw_values,
+        log,
+        codes=SiteCourse,
+        value_kind=ValueKind.COURSE,
+        what="course at other sites",
+        explain=" (how the disease at the patient's other sites evolved)",
+    )
 
     boolean_rows = {
         i + 2 for i, k in enumerate(kinds) if k is not None and k.value_kind is ValueKind.BOOLEAN
@@ -221,14 +240,23 @@ def parse_evidence(
     return out
 
 
-def _courses(
-    table: RawTable, kinds: Any, raw_values: Any, log: ProblemLog
-) -> list[SiteCourse | None]:
-    """The course of each ``other_sites_response`` row (``None`` elsewhere); bad cells logged."""
-    lookup = SiteCourse.lookup()
-    out: list[SiteCourse | None] = []
+def _coded_values(
+    table: RawTable,
+    kinds: Any,
+    raw_values: Any,
+    log: ProblemLog,
+    *,
+    codes: type[C],
+    value_kind: ValueKind,
+    what: str,
+    explain: str = "",
+) -> list[C | None]:
+    """The ``codes`` member of each row whose kind holds ``value_kind`` values (``None`` on
+    other rows); an empty or unknown ``value`` is reported as an unknown ``what``."""
+    lookup = codes.lookup()
+    out: list[C | None] = []
     for i, kind in enumerate(kinds):
-        if kind is None or kind.value_kind is not ValueKind.COURSE:
+        if kind is None or kind.value_kind is not value_kind:
             out.append(None)
             continue
         text = str(raw_values[i])
@@ -237,36 +265,8 @@ def _courses(
             log.add(
                 Problem(
                     table.label,
-                    "empty cell" if text == "" else "unknown course at other sites",
-                    expected=f"one of {SiteCourse.accepted()} for {kind.value} (how the disease "
-                    "at the patient's other sites evolved)",
-                    row=i + 2,
-                    column="value",
-                    value=text,
-                )
-            )
-        out.append(found)
-    return out
-
-
-def _pathology_results(
-    table: RawTable, kinds: Any, raw_values: Any, log: ProblemLog
-) -> list[PathologyResult | None]:
-    """The result of each ``pathology`` row (``None`` on other rows); bad cells are reported."""
-    lookup = PathologyResult.lookup()
-    out: list[PathologyResult | None] = []
-    for i, kind in enumerate(kinds):
-        if kind is None or kind.value_kind is not ValueKind.PATHOLOGY:
-            out.append(None)
-            continue
-        text = str(raw_values[i])
-        found = lookup.get(normalize_token(text))
-        if found is None:
-            log.add(
-                Problem(
-                    table.label,
-                    "empty cell" if text == "" else "unknown pathology result",
-                    expected=f"one of {PathologyResult.accepted()} for {kind.value}",
+                    "empty cell" if text == "" else f"unknown {what}",
+                    expected=f"one of {codes.accepted()} for {kind.value}{explain}",
                     row=i + 2,
                     column="value",
                     value=text,
