@@ -112,5 +112,5 @@ def test_sigkill_during_an_import_leaves_all_or_nothing(example_dir: Path, tmp_p
     if outcome.get("status") == 201:
         assert (lesions, sizes, statuses, imports) == (n_lesions, n_sizes, n_lesions, 1)
     else:
-        assert "error" in outcome
-        assert (lesions, sizes, statuses, imports) == (0, 0, 0, 0)
+        assert "error" in outcome, outcome
+        assert (lesions, sizes, statuses, imports) == (0, 0, 0, 0), outcome

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -22,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pseudoprog.store import Database, upgrade
 from pseudoprog.web.auth import AddressThrottle, CsrfError, ForbiddenError, NotAuthenticatedError
@@ -37,12 +37,63 @@ _CSP = (
 )
 
 
-def _route_template(request: Request) -> str:
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
+def _route_template(scope: Scope) -> str:
+    for route in scope["app"].router.routes:
+        match, _ = route.matches(scope)
         if match is Match.FULL:
             return str(getattr(route, "path", "?"))
     return "(no route)"
+
+
+_HEADERS = [
+    (b"content-security-policy", _CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+_NO_STORE = (b"cache-control", b"no-store")
+_REPLACED = {name for name, _ in _HEADERS} | {_NO_STORE[0]}
+
+
+class SecurityHeaders:
+    """Security headers on every response (``Cache-Control: no-store`` on all but the static
+    files) and the access log line: method, route template, status and time.
+
+    A plain ASGI middleware: it adds the headers to the response's start message as it
+    passes, without buffering the response or starting tasks.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        static = scope["path"].startswith("/static/")
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [h for h in message.get("headers", []) if h[0].lower() not in _REPLACED]
+                headers += _HEADERS if static else [*_HEADERS, _NO_STORE]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "%s %s %d %.1f ms",
+                    scope["method"],
+                    _route_template(scope),
+                    status,
+                    (time.perf_counter() - start) * 1000,
+                )
 
 
 def _is_api(request: Request) -> bool:
@@ -68,28 +119,7 @@ def create_app(database: Database | str, *, secure_cookies: bool = False) -> Fas
     app.state.database = db
     app.state.secure_cookies = secure_cookies
     app.state.login_throttle = AddressThrottle()
-
-    @app.middleware("http")
-    async def headers_and_log(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = _CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        if not request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
-        if log.isEnabledFor(logging.INFO):
-            log.info(
-                "%s %s %d %.1f ms",
-                request.method,
-                _route_template(request),
-                response.status_code,
-                (time.perf_counter() - start) * 1000,
-            )
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(NotAuthenticatedError)
     async def not_authenticated(request: Request, _exc: NotAuthenticatedError) -> Response:
