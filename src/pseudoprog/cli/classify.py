@@ -72,6 +72,7 @@ class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     CSV = "csv"
+    PARQUET = "parquet"
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -187,6 +188,24 @@ def classify(
             show_default=False,
         ),
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Classify on a Dask cluster: 'local' (worker processes on this machine, "
+            "--jobs of them) or a running scheduler tcp://HOST:PORT. Output as without it.",
+            show_default=False,
+        ),
+    ] = None,
+    partitions: Annotated[
+        int | None,
+        typer.Option(
+            "--partitions",
+            min=1,
+            help="Partitions of the cohort on the cluster (a patient is never split).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Classify each lesion (amini2016: PR, SD, PD, OPP or INDETERMINATE; srs-brain) or each
     patient at each assessment (recist1.1, irecist, rano-bm, pcwg3-bone, choi, mrecist), with
@@ -219,7 +238,26 @@ def classify(
             assignments=assignments,
         )
     if entry.kind is registry.CriteriaKind.PATIENT:
-        run = classify_patients if other is None else partial(classify_compared, compare=other)
+        if output_format is OutputFormat.PARQUET or (scheduler and other is not None):
+            raise ParameterError(
+                f"--format parquet and --compare with --scheduler are for lesion-level "
+                f"criteria (amini2016, srs-brain); {entry.name} is patient level: write json "
+                "or csv"
+            )
+        if scheduler is not None:
+            from pseudoprog.scale.classify import run_patients  # Dask only on a cluster
+
+            run: Callable[..., None] = partial(
+                run_patients,
+                scheduler=scheduler,
+                partitions=partitions,
+                jobs=jobs,
+                console=err_console,
+            )
+        elif partitions is not None:
+            raise ParameterError("--partitions cuts the cohort for a cluster: add --scheduler")
+        else:
+            run = classify_patients if other is None else partial(classify_compared, compare=other)
         run(
             entry=entry,
             params=params,
@@ -236,18 +274,35 @@ def classify(
         )
         _require_sites(cohort.lesions, entry)
         engine = None
+        found: dict[str, tuple[Evidence, ...]] = {}
         if entry.name != "amini2016":
-            engine = _bind_engine(
-                module.assess,
-                params=params,
-                as_of=day,
-                evidence=_lesion_evidence(evidence, cohort.lesions, workbook),
-            )
+            found = _lesion_evidence(evidence, cohort.lesions, workbook)
+            engine = _bind_engine(module.assess, params=params, as_of=day, evidence=found)
         elif evidence is not None:
             raise ParameterError(
                 "--evidence is read by lesion-level criteria that use findings (srs-brain) and "
                 "by 'pseudoprog assess'; amini2016 classifies from sizes alone"
             )
+        if scheduler is not None or output_format is OutputFormat.PARQUET:
+            from pseudoprog.scale.classify import run_classify  # Dask only on a cluster
+
+            run_classify(
+                cohort.histories,
+                criteria=entry.name,
+                params=params,
+                as_of=day,
+                evidence=found,
+                output_format=output_format.value,
+                output=output,
+                scheduler=scheduler,
+                partitions=partitions,
+                jobs=jobs,
+                notices=cohort.notices,
+                console=err_console,
+            )
+            return
+        if partitions is not None:
+            raise ParameterError("--partitions cuts the cohort for a cluster: add --scheduler")
         if output_format is not OutputFormat.TABLE:
             pieces = classify_serialized(
                 cohort.histories,

@@ -67,6 +67,11 @@ class LesionHistories(Seq[LesionHistory]):
             by_patient[event.patient_id].append(event)
         self._events = dict(by_patient)
 
+    @property
+    def lesions(self) -> tuple[Lesion, ...]:
+        """The lesions, in order (without building their histories)."""
+        return self._lesions
+
     def __len__(self) -> int:
         return len(self._lesions)
 
@@ -86,6 +91,30 @@ class LesionHistories(Seq[LesionHistory]):
         if not 0 <= position < len(self):
             raise IndexError(f"history index {index} out of range for {len(self)} lesions")
         return self._build(position, position + 1)[0]
+
+    def part(self, start: int, stop: int) -> LesionHistories:
+        """The histories of lesions ``start:stop`` as a self-contained sequence.
+
+        It holds only those lesions' measurements and their patients' events, so that it can
+        be shipped to another process or machine (it pickles to about the size of its data);
+        its histories are the same as ``self[start:stop]``.
+        """
+        start, stop, _ = slice(start, stop).indices(len(self))
+        stop = max(start, stop)
+        a, b = int(self._bounds[start]), int(self._bounds[stop])
+        lesions = self._lesions[start:stop]
+        patients = dict.fromkeys(lesion.patient_id for lesion in lesions)
+        events = [e for p in patients for e in self._events.get(p, ())]
+        return LesionHistories(
+            lesions,
+            lesion_index=np.repeat(
+                np.arange(stop - start, dtype=np.int64), np.diff(self._bounds[start : stop + 1])
+            ),
+            sequence_index=self._sequence[a:b].copy(),
+            day=self._day[a:b].copy(),
+            size_mm=self._size[a:b].copy(),
+            events=events if self._events_recorded else None,
+        )
 
     def __iter__(self) -> Iterator[LesionHistory]:
         for start in range(0, len(self), _BATCH):
