@@ -25,12 +25,23 @@ def _register() -> None:
         classify,
         criteria,
         interop,
+        pacs,
         perfusion,
         serve,
         study,
     )
 
-    for module in (classify, criteria, best_response, study, assess, perfusion, serve, interop):
+    for module in (
+        classify,
+        criteria,
+        best_response,
+        study,
+        assess,
+        perfusion,
+        serve,
+        interop,
+        pacs,
+    ):
         module.register(app)
 
 
