@@ -427,6 +427,7 @@ def run_classify(
     PartitionFailedError
         If a partition fails (nothing is written).
     """
+    address = None if scheduler is None else SchedulerAddress.parse(scheduler)
     if output_format not in {f.value for f in ClusterFormat}:
         raise ParameterError(
             f"--scheduler writes json, csv or parquet, not {output_format}: add --format json "
@@ -434,7 +435,7 @@ def run_classify(
         )
     fmt = ClusterFormat(output_format)
     engine = LesionEngine(criteria, params, as_of, dict(evidence))
-    if scheduler is None:
+    if address is None:
         if partitions is not None:
             raise ParameterError("--partitions cuts the cohort for a cluster: add --scheduler")
         if output is None:
@@ -453,7 +454,8 @@ def run_classify(
         )
         console.print(f"Wrote {n} lesions to {output}")
         return
-    address = SchedulerAddress.parse(scheduler)
+    if address is None:  # pragma: no cover - returned above
+        raise ParameterError("no scheduler")
     if jobs is not None and not address.is_local:
         raise ParameterError(
             "--jobs sets the workers of --scheduler local; the workers of a running scheduler "

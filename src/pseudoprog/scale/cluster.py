@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -105,6 +106,10 @@ def connect(
 
     if scheduler.address is None:
         workers = _local_workers(local_workers)
+        # its HTTP server (health, metrics) moves to a free port when the default is taken
+        warnings.filterwarnings(
+            "ignore", message=r"Port \d+ is already in use", module="distributed"
+        )
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers,
             threads_per_worker=1,
