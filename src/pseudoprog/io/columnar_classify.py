@@ -1,0 +1,297 @@
+"""Classifying a whole registry by the Amini 2016 criteria on columns, on threads.
+
+:func:`classify_columnar` is the bulk path of ``pseudoprog classify``: it applies the column
+engine (:mod:`pseudoprog.criteria.amini2016_columnar`) to a registry loaded by
+:func:`~pseudoprog.io.columnar_load.load_columns` and writes the JSON or CSV text of
+:mod:`pseudoprog.io.results`, byte for byte, in parts built on two threads. Lesions the column
+engine does not cover go to the reference engine (:func:`pseudoprog.criteria.amini2016.assess`)
+and their text is put in place: lesions whose patient has an event the criteria read (a change
+of systemic therapy, other bone lesions enlarged, hardware, a fracture), and lesions whose ids
+JSON would escape or CSV would quote.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pseudoprog.criteria.amini2016 import Amini2016Parameters, assess
+from pseudoprog.criteria.amini2016_columnar import ColumnarAssessment, assess_columns, supports
+from pseudoprog.criteria.result import Assessment
+from pseudoprog.domain import EventKind
+from pseudoprog.io.columnar_load import ColumnarCohort
+from pseudoprog.io.columnar_write import ColumnarText, LesionColumns, needs_escaping
+from pseudoprog.io.results import csv_header, csv_rows, json_document
+
+__all__ = [
+    "READ_EVENTS",
+    "classify_columnar",
+    "classify_columnar_table",
+    "reference_lesions",
+    "write_columnar_parquet",
+]
+
+#: Event kinds the Amini 2016 criteria and their inclusion checks read.
+READ_EVENTS = frozenset(
+    {
+        EventKind.SYSTEMIC_THERAPY_CHANGE,
+        EventKind.OTHER_BONE_LESIONS_ENLARGED,
+        EventKind.HARDWARE,
+        EventKind.FRACTURE,
+    }
+)
+#: Lesions written per part (bounds the memory of the text being built).
+PART_SIZE = 8192
+
+
+def reference_lesions(cohort: ColumnarCohort) -> npt.NDArray[np.bool_]:
+    """Which lesions go to the reference engine (see the module's description)."""
+    route = needs_escaping(cohort.patient_id) | needs_escaping(cohort.lesion_id)
+    read = [ev for ev in cohort.events if ev.kind in READ_EVENTS]
+    if read:
+        patients = sorted({ev.patient_id for ev in read if ev.lesion_id is None})
+        lesions = sorted({ev.lesion_id for ev in read if ev.lesion_id is not None})
+        for values, chosen in ((cohort.patient_id, patients), (cohort.lesion_id, lesions)):
+            if chosen:
+                hit = pc.is_in(values, value_set=pa.array(chosen, pa.string()))
+                route |= np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+    return route
+
+
+def _assess(
+    cohort: ColumnarCohort, params: Amini2016Parameters, as_of: date | None
+) -> ColumnarAssessment:
+    return assess_columns(
+        lesion=cohort.lesion,
+        sequence=cohort.sequence,
+        day=cohort.day,
+        size_mm=cohort.size_mm,
+        treated=cohort.treated,
+        as_of=as_of,
+        params=params,
+    )
+
+
+def _reference(
+    cohort: ColumnarCohort,
+    route: npt.NDArray[np.bool_],
+    params: Amini2016Parameters,
+    as_of: date | None,
+) -> dict[int, Assessment]:
+    positions = np.flatnonzero(route).tolist()
+    histories = cohort.histories(positions)
+    return {
+        i: assess(h, as_of=as_of, params=params) for i, h in zip(positions, histories, strict=True)
+    }
+
+
+def _parts(
+    cohort: ColumnarCohort,
+    results: ColumnarAssessment,
+    *,
+    params: Amini2016Parameters,
+    build: Callable[[ColumnarText, int, int], Any],
+    threads: int,
+) -> list[Any]:
+    """``build(text, first, stop)`` for each part of the registry, in order, on threads."""
+    n = len(cohort)
+    edges = [*range(0, n, PART_SIZE), n]
+
+    def one(first: int, stop: int) -> Any:
+        lesions = LesionColumns(
+            patient_id=cohort.patient_id.slice(first, stop - first),
+            lesion_id=cohort.lesion_id.slice(first, stop - first),
+            treated=cohort.treated[first:stop],
+            in_vertebral_body=cohort.in_vertebral_body[first:stop],
+            body_involvement_pct=cohort.body_involvement_pct[first:stop],
+            fractions=cohort.fractions[first:stop],
+        )
+        text = ColumnarText(
+            results.part(first, stop),
+            lesions,
+            params=params,
+            events_recorded=cohort.events_recorded,
+        )
+        return build(text, first, stop)
+
+    bounds = list(itertools.pairwise(edges))
+    if threads <= 1 or len(bounds) <= 1:
+        return [one(a, b) for a, b in bounds]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(lambda ab: one(*ab), bounds))
+
+
+def _replace(
+    values: pa.Array, first: int, stop: int, reference: dict[int, Any], text: Callable[[Any], str]
+) -> pa.Array:
+    """``values`` of lesions ``first:stop`` with the reference text put in for routed ones."""
+    inside = [i for i in reference if first <= i < stop]
+    if not inside:
+        return values
+    mask = np.zeros(stop - first, dtype=bool)
+    mask[np.array(inside) - first] = True
+    ordered = [text(reference[i]) for i in sorted(inside)]
+    return pc.replace_with_mask(values, pa.array(mask), pa.array(ordered, values.type))
+
+
+def _joined(values: pa.Array, sep: str) -> memoryview:
+    """The values joined by ``sep`` as one UTF-8 buffer."""
+    if not len(values):
+        return memoryview(b"")
+    offsets = pa.array([0, len(values)], pa.int32())
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, values), sep)
+    return memoryview(joined[0].as_buffer())
+
+
+def classify_columnar(
+    cohort: ColumnarCohort,
+    *,
+    params: Amini2016Parameters,
+    as_of: date | None = None,
+    output_format: str = "json",
+    threads: int = 2,
+) -> list[bytes | memoryview]:
+    """Classify every lesion and return the JSON or CSV text as UTF-8 pieces.
+
+    Parameters
+    ----------
+    cohort
+        The registry (:func:`~pseudoprog.io.columnar_load.load_columns`).
+    params, as_of
+        As for :func:`pseudoprog.criteria.amini2016.assess`.
+    output_format
+        ``json`` or ``csv``.
+    threads
+        Threads that build the text.
+
+    Returns
+    -------
+    list of bytes-like
+        Pieces whose concatenation is the text :func:`pseudoprog.io.bulk.classify_serialized`
+        returns for the same registry (write them with ``writelines``).
+
+    Raises
+    ------
+    ValueError
+        For parameters the column engine does not cover (see
+        :func:`~pseudoprog.criteria.amini2016_columnar.supports`).
+    """
+    if not supports(params):
+        raise ValueError("these parameters need the reference engine")
+    if output_format not in ("json", "csv"):
+        raise ValueError(f"unknown output format {output_format!r}")
+    results = _assess(cohort, params, as_of)
+    reference = _reference(cohort, reference_lesions(cohort), params, as_of)
+
+    if output_format == "json":
+
+        def build(text: ColumnarText, first: int, stop: int) -> memoryview:
+            objects = _replace(
+                text.json_objects(),
+                first,
+                stop,
+                reference,
+                lambda a: orjson.dumps(a.to_dict()).decode(),
+            )
+            return _joined(objects, ",")
+
+        chunks = _parts(cohort, results, params=params, build=build, threads=threads)
+        pieces: Sequence[Any] = json_document(
+            chunks, parameters=params, as_of=as_of, notices=cohort.notices
+        )
+        return list(pieces)
+
+    def build_csv(text: ColumnarText, first: int, stop: int) -> memoryview:
+        rows = _replace(text.csv_rows(), first, stop, reference, lambda a: csv_rows([a]))
+        return _joined(rows, "")
+
+    chunks = _parts(cohort, results, params=params, build=build_csv, threads=threads)
+    return [csv_header().encode("utf-8"), *chunks]
+
+
+def classify_columnar_table(
+    cohort: ColumnarCohort,
+    *,
+    params: Amini2016Parameters,
+    as_of: date | None = None,
+    threads: int = 2,
+) -> pa.Table:
+    """Classify every lesion and return the table of the Parquet output: equal to
+    :func:`pseudoprog.io.parquet_results.assessments_to_table` of the reference results."""
+    from pseudoprog.io.parquet_results import PARQUET_SCHEMA, assessments_to_table
+
+    if not supports(params):
+        raise ValueError("these parameters need the reference engine")
+    results = _assess(cohort, params, as_of)
+    reference = _reference(cohort, reference_lesions(cohort), params, as_of)
+
+    def build(text: ColumnarText, first: int, stop: int) -> pa.Table:
+        columns = text.table_columns()
+        table = pa.table(
+            [columns[f.name].cast(f.type) for f in PARQUET_SCHEMA], schema=PARQUET_SCHEMA
+        )
+        inside = sorted(i for i in reference if first <= i < stop)
+        if not inside:
+            return table
+        mask = pa.array(np.isin(np.arange(first, stop), inside))
+        replaced = assessments_to_table([reference[i] for i in inside])
+        arrays = [
+            pc.replace_with_mask(
+                table.column(f.name).combine_chunks(),
+                mask,
+                replaced.column(f.name).combine_chunks(),
+            )
+            for f in PARQUET_SCHEMA
+        ]
+        return pa.table(arrays, schema=PARQUET_SCHEMA)
+
+    tables = _parts(cohort, results, params=params, build=build, threads=threads)
+    return pa.concat_tables(tables) if tables else PARQUET_SCHEMA.empty_table()
+
+
+def write_columnar_parquet(
+    cohort: ColumnarCohort,
+    output: Path,
+    *,
+    params: Amini2016Parameters,
+    as_of: date | None = None,
+    threads: int = 2,
+) -> int:
+    """Write the results as a results folder of one part, as
+    :func:`pseudoprog.io.parquet_results.write_results_folder` writes the reference results;
+    return the number of lesions."""
+    from pseudoprog.io.parquet_results import (
+        METADATA_NAME,
+        check_results_folder,
+        metadata_document,
+        part_name,
+        results_folder,
+        write_part,
+    )
+
+    check_results_folder(output)
+    table = classify_columnar_table(cohort, params=params, as_of=as_of, threads=threads)
+    patients = pc.count_distinct(table.column("patient_id")).as_py()
+    with results_folder(output) as staging:
+        write_part(table, staging / part_name(0))
+        document = metadata_document(
+            parameters=params,
+            criteria=params.criteria,
+            as_of=as_of,
+            notices=cohort.notices,
+            partitions=[(table.num_rows, patients)] if table.num_rows else [],
+        )
+        (staging / METADATA_NAME).write_bytes(
+            orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+        )
+    return int(table.num_rows)
