@@ -3,7 +3,9 @@ application, its database schema, and its accounts."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +15,7 @@ import typer
 from pseudoprog.cli._common import console, err_console, report_user_errors
 from pseudoprog.errors import ParameterError
 
-__all__ = ["app_of_environment", "register"]
+__all__ = ["app_of_environment", "listening_socket", "register"]
 
 DatabaseOpt = Annotated[
     str,
@@ -59,13 +61,16 @@ def serve(
     from pseudoprog.store import Database, upgrade
     from pseudoprog.web.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("pseudoprog.web").setLevel(logging.INFO if access_log else logging.WARNING)
+    _logging(access_log=access_log)
+    sock = listening_socket(host, port)
     err_console.print(f"pseudoprog on http://{host}:{port}/ (database {_shown(database)})")
     # uvicorn's own access log prints query strings, which may name patients: off.
     if workers == 1:
         app = create_app(database, secure_cookies=secure_cookies)
-        uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.Server(uvicorn.Config(app, access_log=False, log_level="warning")).run(
+                sockets=[sock]
+            )
         return
     db = Database.open(database)
     try:
@@ -75,15 +80,53 @@ def serve(
     os.environ[_URL_VARIABLE] = database
     os.environ[_SECURE_VARIABLE] = "1" if secure_cookies else ""
     os.environ[_LOG_VARIABLE] = "1" if access_log else ""
-    uvicorn.run(
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
         "pseudoprog.cli.serve:app_of_environment",
         factory=True,
         workers=workers,
-        host=host,
-        port=port,
         access_log=False,
         log_level="warning",
     )
+    with contextlib.suppress(KeyboardInterrupt):
+        Multiprocess(config, sockets=[sock]).run()
+
+
+def _logging(*, access_log: bool) -> None:
+    """The access log (``pseudoprog.web``) at INFO when asked for; the schema migrations'
+    progress lines (``alembic``) only when something goes wrong."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("pseudoprog.web").setLevel(logging.INFO if access_log else logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The listening TCP socket of ``serve`` (shared by the processes of ``--workers N``).
+
+    It is made with its protocol named (``IPPROTO_TCP``), so that asyncio switches Nagle's
+    algorithm off on every connection it accepts; on a socket made without it, a response
+    written in two parts (headers, then body) on a kept-alive connection waits for the
+    client's delayed acknowledgement, about 40 ms.
+
+    Raises
+    ------
+    ParameterError
+        When the address cannot be listened on (in use, or not an address of this machine).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ParameterError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); give another --port, or stop "
+            "what is using it"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 _URL_VARIABLE = "PSEUDOPROG_SERVE_DATABASE"
@@ -98,10 +141,7 @@ def app_of_environment() -> object:
 
     from pseudoprog.web.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("pseudoprog.web").setLevel(
-        logging.INFO if os.environ.get(_LOG_VARIABLE) else logging.WARNING
-    )
+    _logging(access_log=bool(os.environ.get(_LOG_VARIABLE)))
     return create_app(
         os.environ[_URL_VARIABLE], secure_cookies=bool(os.environ.get(_SECURE_VARIABLE))
     )
