@@ -43,7 +43,7 @@ from pseudoprog.cli._tables import ColumnSpec, FittedTable, fit_table
 from pseudoprog.cli.compare import classify_compared
 from pseudoprog.cli.patient_level import TableFiles, classify_patients
 from pseudoprog.criteria import registry
-from pseudoprog.criteria.amini2016 import CATEGORIES, assess_many
+from pseudoprog.criteria.amini2016 import CATEGORIES, Amini2016Parameters, assess_many
 from pseudoprog.criteria.result import Assessment
 from pseudoprog.domain import (
     Evidence,
@@ -56,7 +56,13 @@ from pseudoprog.domain import (
 )
 from pseudoprog.errors import ParameterError
 from pseudoprog.io.atomic import atomic_path
-from pseudoprog.io.bulk import Engine, SerialFormat, classify_serialized, paused_gc
+from pseudoprog.io.bulk import (
+    Engine,
+    SerialFormat,
+    available_cores,
+    classify_serialized,
+    paused_gc,
+)
 from pseudoprog.io.evidence import load_evidence
 from pseudoprog.io.tabular import ProblemLog, read_table, read_workbook
 
@@ -73,6 +79,14 @@ class OutputFormat(StrEnum):
     JSON = "json"
     CSV = "csv"
     PARQUET = "parquet"
+
+
+class EngineChoice(StrEnum):
+    """Engines of ``classify --engine`` for amini2016 (a hidden, advanced option)."""
+
+    AUTO = "auto"
+    COLUMNAR = "columnar"
+    REFERENCE = "reference"
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -206,6 +220,16 @@ def classify(
             show_default=False,
         ),
     ] = None,
+    engine_choice: Annotated[
+        EngineChoice,
+        typer.Option(
+            "--engine",
+            case_sensitive=False,
+            hidden=True,
+            help="amini2016 engine for json, csv and parquet: auto (the column engine where it "
+            "applies), columnar (an error where it does not) or reference.",
+        ),
+    ] = EngineChoice.AUTO,
 ) -> None:
     """Classify each lesion (amini2016: PR, SD, PD, OPP or INDETERMINATE; srs-brain) or each
     patient at each assessment (recist1.1, irecist, rano-bm, pcwg3-bone, choi, mrecist), with
@@ -268,6 +292,18 @@ def classify(
         )
         return
     module = entry.load()
+    if _classified_on_columns(
+        engine_choice,
+        entry=entry,
+        tables=TableFiles(lesions, measurements, events, workbook),
+        bulk=scheduler is None and partitions is None and evidence is None,
+        params=params,
+        as_of=day,
+        output_format=output_format,
+        output=output,
+        jobs=jobs,
+    ):
+        return
     with paused_gc():
         cohort = load_input(
             lesions=lesions, measurements=measurements, events=events, workbook=workbook
@@ -337,6 +373,62 @@ def classify(
         with atomic_path(output) as tmp, tmp.open("wb") as handle:
             handle.writelines(pieces)
         err_console.print(f"Wrote {len(cohort.histories)} lesions to {output}")
+
+
+def _classified_on_columns(
+    choice: EngineChoice,
+    *,
+    entry: registry.CriteriaSet,
+    tables: TableFiles,
+    bulk: bool,
+    params: object,
+    as_of: date | None,
+    output_format: OutputFormat,
+    output: Path | None,
+    jobs: int | None,
+) -> bool:
+    """Classify with the column engine when it applies; False to go on with the reference.
+
+    The column engine gives the reference's output byte for byte
+    (:mod:`pseudoprog.io.columnar_classify`), on threads instead of worker processes.
+    """
+    if choice is EngineChoice.REFERENCE:
+        return False
+    written = None
+    lesions, measurements = tables.lesions, tables.measurements
+    if (
+        entry.name == "amini2016"
+        and isinstance(params, Amini2016Parameters)
+        and bulk
+        and tables.workbook is None
+        and lesions is not None
+        and measurements is not None
+        and output_format is not OutputFormat.TABLE
+    ):
+        from pseudoprog.io.columnar_classify import classify_files
+
+        written = classify_files(
+            lesions=lesions,
+            measurements=measurements,
+            events=tables.events,
+            params=params,
+            as_of=as_of,
+            output_format=output_format.value,
+            output=output,
+            threads=jobs or available_cores(),
+            notice=lambda text: err_console.print(f"[yellow]Note:[/] {text}"),
+        )
+    if written is None:
+        if choice is EngineChoice.COLUMNAR:
+            raise ParameterError(
+                "--engine columnar covers amini2016 with json, csv or parquet output from "
+                "--lesions and --measurements files of valid input, without --scheduler or "
+                "--evidence; use --engine auto"
+            )
+        return False
+    if output is not None:
+        err_console.print(f"Wrote {written} lesions to {output}")
+    return True
 
 
 def _compared_criteria(name: str, entry: registry.CriteriaSet) -> registry.CriteriaSet:

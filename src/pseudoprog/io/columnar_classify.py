@@ -13,6 +13,7 @@ JSON would escape or CSV would quote.
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -28,8 +29,9 @@ import pyarrow.compute as pc
 from pseudoprog.criteria.amini2016 import Amini2016Parameters, assess
 from pseudoprog.criteria.amini2016_columnar import ColumnarAssessment, assess_columns, supports
 from pseudoprog.criteria.result import Assessment
-from pseudoprog.domain import EventKind
-from pseudoprog.io.columnar_load import ColumnarCohort
+from pseudoprog.domain import EventKind, Site
+from pseudoprog.io.atomic import atomic_path
+from pseudoprog.io.columnar_load import ColumnarCohort, load_columns
 from pseudoprog.io.columnar_write import ColumnarText, LesionColumns, needs_escaping
 from pseudoprog.io.results import csv_header, csv_rows, json_document
 
@@ -37,6 +39,7 @@ __all__ = [
     "READ_EVENTS",
     "classify_columnar",
     "classify_columnar_table",
+    "classify_files",
     "reference_lesions",
     "write_columnar_parquet",
 ]
@@ -295,3 +298,62 @@ def write_columnar_parquet(
             orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
         )
     return int(table.num_rows)
+
+
+def classify_files(
+    *,
+    lesions: Path,
+    measurements: Path,
+    events: Path | None,
+    params: Amini2016Parameters,
+    as_of: date | None,
+    output_format: str,
+    output: Path | None,
+    threads: int = 2,
+    notice: Callable[[str], None] = lambda text: None,
+) -> int | None:
+    """``classify`` of Amini 2016 from table files, on columns; ``None`` when not covered.
+
+    Writes the JSON or CSV text to ``output`` (atomically) or to standard output, or the
+    Parquet results folder to ``output``, exactly as the reference path writes them; returns
+    the number of lesions. Returns ``None``, having written nothing, when the column engine
+    does not cover the run: parameters it does not support, input the column loader leaves to
+    :func:`~pseudoprog.io.cohort.load_cohort` (problems to report, workbooks, ...), lesions of
+    another site than the spine, or Parquet without ``output``.
+
+    Parameters
+    ----------
+    lesions, measurements, events
+        The table files.
+    params, as_of
+        As for :func:`pseudoprog.criteria.amini2016.assess`.
+    output_format
+        ``json``, ``csv`` or ``parquet``.
+    output
+        The file (a folder for Parquet); ``None`` writes to standard output.
+    threads
+        Threads that build the text.
+    notice
+        Called with each input notice once the input is validated.
+    """
+    if not supports(params) or output_format not in ("json", "csv", "parquet"):
+        return None
+    if output_format == "parquet" and output is None:
+        return None
+    cohort = load_columns(lesions=lesions, measurements=measurements, events=events)
+    if cohort is None or any(s not in (None, Site.SPINE) for s in cohort.sites):
+        return None
+    for text in cohort.notices:
+        notice(text)
+    if output_format == "parquet" and output is not None:
+        return write_columnar_parquet(cohort, output, params=params, as_of=as_of, threads=threads)
+    pieces = classify_columnar(
+        cohort, params=params, as_of=as_of, output_format=output_format, threads=threads
+    )
+    if output is None:
+        sys.stdout.buffer.writelines(pieces)
+        sys.stdout.flush()
+    else:
+        with atomic_path(output) as tmp, tmp.open("wb") as handle:
+            handle.writelines(pieces)
+    return len(cohort)
