@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ __all__ = [
     "classify_columnar",
     "classify_columnar_table",
     "classify_files",
+    "columnar_pieces",
     "reference_lesions",
     "write_columnar_parquet",
 ]
@@ -105,8 +107,11 @@ def _parts(
     params: Amini2016Parameters,
     build: Callable[[ColumnarText, int, int], Any],
     threads: int,
-) -> list[Any]:
-    """``build(text, first, stop)`` for each part of the registry, in order, on threads."""
+) -> Iterator[Any]:
+    """``build(text, first, stop)`` for each part of the registry, in order, on threads.
+
+    At most ``threads + 1`` parts are built ahead of the one being consumed.
+    """
     n = len(cohort)
     edges = [*range(0, n, PART_SIZE), n]
 
@@ -129,9 +134,17 @@ def _parts(
 
     bounds = list(itertools.pairwise(edges))
     if threads <= 1 or len(bounds) <= 1:
-        return [one(a, b) for a, b in bounds]
+        for first, stop in bounds:
+            yield one(first, stop)
+        return
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(lambda ab: one(*ab), bounds))
+        pending: deque[Future[Any]] = deque()
+        for first, stop in bounds:
+            pending.append(pool.submit(one, first, stop))
+            if len(pending) > threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _replace(
@@ -154,6 +167,59 @@ def _joined(values: pa.Array, sep: str) -> memoryview:
     offsets = pa.array([0, len(values)], pa.int32())
     joined = pc.binary_join(pa.ListArray.from_arrays(offsets, values), sep)
     return memoryview(joined[0].as_buffer())
+
+
+def columnar_pieces(
+    cohort: ColumnarCohort,
+    *,
+    params: Amini2016Parameters,
+    as_of: date | None = None,
+    output_format: str = "json",
+    threads: int = 2,
+) -> Iterator[bytes | memoryview]:
+    """The pieces of :func:`classify_columnar`, each made when it is asked for.
+
+    The parts of the registry are built on threads a little ahead of the pieces consumed, so
+    that a writer holds only a few parts in memory, never the whole document.
+    """
+    if not supports(params):
+        raise ValueError("these parameters need the reference engine")
+    if output_format not in ("json", "csv"):
+        raise ValueError(f"unknown output format {output_format!r}")
+    results = _assess(cohort, params, as_of)
+    reference = _reference(cohort, reference_lesions(cohort), params, as_of)
+
+    if output_format == "csv":
+
+        def build_csv(text: ColumnarText, first: int, stop: int) -> memoryview:
+            rows = _replace(text.csv_rows(), first, stop, reference, lambda a: csv_rows([a]))
+            return _joined(rows, "")
+
+        yield csv_header().encode("utf-8")
+        yield from _parts(cohort, results, params=params, build=build_csv, threads=threads)
+        return
+
+    def build(text: ColumnarText, first: int, stop: int) -> memoryview:
+        objects = _replace(
+            text.json_objects(),
+            first,
+            stop,
+            reference,
+            lambda a: orjson.dumps(a.to_dict()).decode(),
+        )
+        return _joined(objects, ",")
+
+    # the head and the tail of json_document, and its commas between non-empty chunks
+    head, tail = json_document([], parameters=params, as_of=as_of, notices=cohort.notices)
+    yield head
+    first = True
+    for chunk in _parts(cohort, results, params=params, build=build, threads=threads):
+        if len(chunk):
+            if not first:
+                yield b","
+            yield chunk
+            first = False
+    yield tail
 
 
 def classify_columnar(
@@ -189,37 +255,11 @@ def classify_columnar(
         For parameters the column engine does not cover (see
         :func:`~pseudoprog.criteria.amini2016_columnar.supports`).
     """
-    if not supports(params):
-        raise ValueError("these parameters need the reference engine")
-    if output_format not in ("json", "csv"):
-        raise ValueError(f"unknown output format {output_format!r}")
-    results = _assess(cohort, params, as_of)
-    reference = _reference(cohort, reference_lesions(cohort), params, as_of)
-
-    if output_format == "json":
-
-        def build(text: ColumnarText, first: int, stop: int) -> memoryview:
-            objects = _replace(
-                text.json_objects(),
-                first,
-                stop,
-                reference,
-                lambda a: orjson.dumps(a.to_dict()).decode(),
-            )
-            return _joined(objects, ",")
-
-        chunks = _parts(cohort, results, params=params, build=build, threads=threads)
-        pieces: Sequence[Any] = json_document(
-            chunks, parameters=params, as_of=as_of, notices=cohort.notices
+    return list(
+        columnar_pieces(
+            cohort, params=params, as_of=as_of, output_format=output_format, threads=threads
         )
-        return list(pieces)
-
-    def build_csv(text: ColumnarText, first: int, stop: int) -> memoryview:
-        rows = _replace(text.csv_rows(), first, stop, reference, lambda a: csv_rows([a]))
-        return _joined(rows, "")
-
-    chunks = _parts(cohort, results, params=params, build=build_csv, threads=threads)
-    return [csv_header().encode("utf-8"), *chunks]
+    )
 
 
 def classify_columnar_table(
@@ -258,7 +298,7 @@ def classify_columnar_table(
         ]
         return pa.table(arrays, schema=PARQUET_SCHEMA)
 
-    tables = _parts(cohort, results, params=params, build=build, threads=threads)
+    tables = list(_parts(cohort, results, params=params, build=build, threads=threads))
     return pa.concat_tables(tables) if tables else PARQUET_SCHEMA.empty_table()
 
 
@@ -347,7 +387,7 @@ def classify_files(
         notice(text)
     if output_format == "parquet" and output is not None:
         return write_columnar_parquet(cohort, output, params=params, as_of=as_of, threads=threads)
-    pieces = classify_columnar(
+    pieces = columnar_pieces(
         cohort, params=params, as_of=as_of, output_format=output_format, threads=threads
     )
     if output is None:
