@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
@@ -55,7 +56,7 @@ from pseudoprog.perfusion import (
 )
 from pseudoprog.perfusion.roi import VP_CHANGE_KIND, parameter_change, vp_change_evidence
 
-__all__ = ["perfusion_app", "register"]
+__all__ = ["FitRequest", "FitRun", "perfusion_app", "register", "run_fit"]
 
 perfusion_app = typer.Typer(help="DCE-MRI perfusion: fit kinetic models, compare visits.")
 
@@ -94,7 +95,7 @@ class StatisticChoice(StrEnum):
 _CONVERSION_CHUNK = 65536
 
 
-def _progress() -> Progress:
+def _progress(*, show: bool = True) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -103,6 +104,7 @@ def _progress() -> Progress:
         TimeRemainingColumn(),
         console=err_console,
         transient=True,
+        disable=not show,
     )
 
 
@@ -337,6 +339,136 @@ def fit_command(
     ] = None,
 ) -> None:
     """Fit a kinetic model in every voxel and write parameter maps."""
+    run = run_fit(
+        FitRequest(
+            dce=dce,
+            out=out,
+            times=times,
+            frame_interval=frame_interval,
+            aif=aif,
+            model=model,
+            method=method,
+            mask=mask,
+            concentration=concentration,
+            t1=t1,
+            t1_unit=t1_unit,
+            t1_ms=t1_ms,
+            flip_angle=flip_angle,
+            tr_ms=tr_ms,
+            r1=r1,
+            baseline_frames=baseline_frames,
+            baseline_skip=baseline_skip,
+            aif_t1_ms=aif_t1_ms,
+            hct=hct,
+            bolus_arrival=bolus_arrival,
+            fit_delay=fit_delay,
+            delay_min=delay_min,
+            delay_max=delay_max,
+            delay_step=delay_step,
+            roi=roi,
+            workers=workers,
+            dicom_out=dicom_out,
+        ),
+        warn=lambda text: err_console.print(f"[yellow]Warning:[/] {text}"),
+    )
+    for note in run.notes:
+        err_console.print(f"[yellow]Note:[/] {note}")
+    print_wrapped(console, f"{run.result.summary()}\nMaps written to {run.out}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FitRequest:
+    """The inputs and options of one ``perfusion fit`` (one visit), as on the command line."""
+
+    dce: Path
+    out: Path
+    times: Path | None = None
+    frame_interval: float | None = None
+    aif: str = "parker"
+    model: ModelChoice = ModelChoice.EXTENDED_TOFTS
+    method: MethodChoice = MethodChoice.EXACT
+    mask: Path | None = None
+    concentration: bool = False
+    t1: Path | None = None
+    t1_unit: T1Unit = T1Unit.MS
+    t1_ms: float | None = None
+    flip_angle: float | None = None
+    tr_ms: float | None = None
+    r1: float | None = None
+    baseline_frames: int | None = None
+    baseline_skip: int = 0
+    aif_t1_ms: float | None = None
+    hct: float = DEFAULT_HCT
+    bolus_arrival: float | None = None
+    fit_delay: bool = False
+    delay_min: float = -5.0
+    delay_max: float = 10.0
+    delay_step: float = 0.5
+    roi: Path | None = None
+    workers: int | None = None
+    dicom_out: Path | None = None
+
+
+@dataclass(frozen=True)
+class FitRun:
+    """What :func:`run_fit` did: the fit, its notes and where the maps are."""
+
+    result: FitResult
+    notes: tuple[str, ...]
+    out: Path
+
+
+def run_fit(
+    request: FitRequest,
+    *,
+    show_progress: bool = True,
+    warn: Callable[[str], None] = lambda text: None,
+) -> FitRun:
+    """Run ``perfusion fit``: check every input, fit, and write the outputs atomically.
+
+    Parameters
+    ----------
+    request
+        The inputs and options (see ``pseudoprog perfusion fit --help``).
+    show_progress
+        Show progress bars on standard error.
+    warn
+        Receives warnings about the input (e.g. DICOM header values overridden).
+
+    Raises
+    ------
+    InputValidationError
+        Listing every problem of the inputs; nothing is written then.
+    ParameterError
+        For options that do not fit together.
+    """
+    dce = request.dce
+    out = request.out
+    times = request.times
+    frame_interval = request.frame_interval
+    aif = request.aif
+    model = request.model
+    method = request.method
+    mask = request.mask
+    concentration = request.concentration
+    t1 = request.t1
+    t1_unit = request.t1_unit
+    t1_ms = request.t1_ms
+    flip_angle = request.flip_angle
+    tr_ms = request.tr_ms
+    r1 = request.r1
+    baseline_frames = request.baseline_frames
+    baseline_skip = request.baseline_skip
+    aif_t1_ms = request.aif_t1_ms
+    hct = request.hct
+    bolus_arrival = request.bolus_arrival
+    fit_delay = request.fit_delay
+    delay_min = request.delay_min
+    delay_max = request.delay_max
+    delay_step = request.delay_step
+    roi = request.roi
+    workers = request.workers
+    dicom_out = request.dicom_out
     dicom = None
     if dce.is_dir():
         from pseudoprog.cli._dicom_dce import dicom_input
@@ -353,7 +485,7 @@ def fit_command(
         )
         flip_angle, tr_ms = dicom.flip_angle, dicom.tr_ms
         for warning in dicom.warnings:
-            err_console.print(f"[yellow]Warning:[/] {warning}")
+            warn(warning)
     elif dicom_out is not None:
         raise ParameterError(
             "--dicom-out needs a DICOM series as --dce (a folder of DICOM files): the maps "
@@ -413,7 +545,7 @@ def fit_command(
     if aif_path is not None and aif_mask is None:
         cp = dce_io.read_aif_csv(aif_path, series.times_s)
 
-    with _progress() as bar:
+    with _progress(show=show_progress) as bar:
         task = bar.add_task("Reading", total=series.frames)
         data = series.read(fit_mask, progress=lambda n: bar.advance(task, n))
     with data:
@@ -458,7 +590,7 @@ def fit_command(
         if cp is None:  # pragma: no cover - every branch above sets it
             raise ParameterError("no arterial input function")
 
-        with _progress() as bar:
+        with _progress(show=show_progress) as bar:
             task = bar.add_task("Fitting", total=data.values.shape[1])
             result = fit_model(
                 Model.parse(model.value),
@@ -497,9 +629,7 @@ def fit_command(
                 settings["dicom_out"] = str(dicom_out)
                 dicom_maps = partial(_write_dicom_maps, dicom_out, dicom.dicom, result.model.value)
         _write_outputs(out, data, series, result, cp, roi_data, settings, notes, dicom_maps)
-    for note in notes:
-        err_console.print(f"[yellow]Note:[/] {note}")
-    print_wrapped(console, f"{result.summary()}\nMaps written to {out}")
+    return FitRun(result=result, notes=tuple(notes), out=out)
 
 
 def _load_like(
@@ -803,6 +933,45 @@ def change_command(
         f"{second.value(stat):.4g} = {float(evidence.value):+.1f}% ({kind})\n"
         f"Evidence table {out}: {total} rows",
     )
+
+
+@perfusion_app.command("batch")
+@report_user_errors
+def batch_command(
+    manifest: Annotated[
+        Path,
+        typer.Option(
+            "--manifest",
+            help="Table of visits (CSV, Excel or Parquet): visit_id, patient_id, dce and the "
+            "options of 'perfusion fit' as columns (aif, t1, t1_ms, mask, roi, flip_angle, ...).",
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output folder: one folder per visit.")],
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Fit on a Dask cluster: 'local' or a running scheduler tcp://HOST:PORT "
+            "(default: one visit after another here).",
+            show_default=False,
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Workers of --scheduler local.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Fit every visit of a manifest; visits finished earlier are skipped, failures listed."""
+    from pseudoprog.scale.perfusion import EXIT_VISITS_FAILED, VisitStatus, run_batch
+
+    result = run_batch(manifest, out, scheduler=scheduler, jobs=jobs, console=err_console)
+    counts = ", ".join(f"{result.count(s)} {s.value}" for s in VisitStatus)
+    print_wrapped(console, f"{len(result.outcomes)} visits: {counts}. Results in {out}")
+    if result.failed:
+        err_console.print(f"[red]{len(result.failed)} visits failed;[/] see {out / 'failures.csv'}")
+        raise typer.Exit(EXIT_VISITS_FAILED)
 
 
 def register(app: typer.Typer) -> None:
