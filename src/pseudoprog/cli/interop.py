@@ -135,16 +135,11 @@ def import_sr(
 ) -> None:
     """Read TID 1500 measurement reports (OHIF, 3D Slicer) into the measurements table."""
     from pseudoprog.io.cohort import load_cohort
-    from pseudoprog.io.dicom_sr_read import read_measurement_reports
+    from pseudoprog.io.dicom_sr_read import measurements_csv, read_measurement_reports
 
     found = read_measurement_reports(folder, sequence=sequence)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["lesion_id", "date", "sequence", "size_mm"])
-    for m in found.measurements:
-        writer.writerow([m.lesion_id, m.date.isoformat(), m.sequence.value, f"{m.size_mm:g}"])
     with atomic_path(output) as tmp:
-        tmp.write_text(buffer.getvalue(), encoding="utf-8")
+        tmp.write_text(measurements_csv(found), encoding="utf-8")
         if lesions is not None:
             load_cohort(lesions=lesions, measurements=tmp)  # the readers' checks, all of them
         if lesions_output is not None:

@@ -25,7 +25,8 @@ own per patient and date (the table inputs do not carry the imaging study's UID)
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+import io
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ __all__ = [
     "SITE_CODES",
     "deterministic_uid",
     "measurement_reports",
+    "report_files",
+    "report_name",
     "tracking_uid",
     "write_measurement_reports",
 ]
@@ -81,7 +84,7 @@ def _private(code: tuple[str, str]) -> Any:
     return hd.sr.CodedConcept(code[0], PRIVATE_SCHEME, code[1])
 
 
-def _group(item: LesionTimepoint, day: str) -> Any:
+def _group(item: LesionTimepoint, day: str, tracking: Mapping[str, str]) -> Any:
     import highdicom as hd
     from pydicom.sr.codedict import codes
 
@@ -116,7 +119,7 @@ def _group(item: LesionTimepoint, day: str) -> Any:
     ]
     return hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(
-            uid=tracking_uid(lesion.patient_id, lesion.lesion_id),
+            uid=tracking.get(lesion.lesion_id) or tracking_uid(lesion.patient_id, lesion.lesion_id),
             identifier=lesion.lesion_id,
         ),
         time_point_context=hd.sr.TimePointContext(time_point=day),
@@ -159,9 +162,17 @@ def _content_key(study: StudyResults) -> list[str]:
 
 
 def measurement_reports(
-    studies: Iterable[StudyResults], *, software_version: str = "0"
+    studies: Iterable[StudyResults],
+    *,
+    software_version: str = "0",
+    tracking_uids: Mapping[str, str] | None = None,
 ) -> list[tuple[StudyResults, Any]]:
-    """One highdicom ``Comprehensive3DSR`` TID 1500 report per patient and study date."""
+    """One highdicom ``Comprehensive3DSR`` TID 1500 report per patient and study date.
+
+    ``tracking_uids`` gives lesions (by lesion id) a Tracking Unique Identifier of their own,
+    e.g. the one a database keeps; other lesions get :func:`tracking_uid`.
+    """
+    tracking = tracking_uids or {}
     import highdicom as hd
     from pydicom.dataset import Dataset
     from pydicom.sequence import Sequence as DicomSequence
@@ -182,7 +193,7 @@ def measurement_reports(
         report = hd.sr.MeasurementReport(
             observation_context=context,
             procedure_reported=hd.sr.CodedConcept("113091000", "SCT", "Magnetic resonance imaging"),
-            imaging_measurements=[_group(item, day) for item in study.lesions],
+            imaging_measurements=[_group(item, day, tracking) for item in study.lesions],
         )
         study_uid = deterministic_uid("study", study.patient_id, day)
         document: Any = hd.sr.Comprehensive3DSR(
@@ -223,13 +234,41 @@ def _safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
 
 
+def report_name(study: StudyResults) -> str:
+    """Where a report goes, relative to the output folder: ``<patient>/<date>.dcm``."""
+    return f"{_safe(study.patient_id)}/{study.date.isoformat()}.dcm"
+
+
+def report_files(
+    studies: Sequence[StudyResults],
+    *,
+    software_version: str = "0",
+    tracking_uids: Mapping[str, str] | None = None,
+) -> list[tuple[str, bytes]]:
+    """Each report as :func:`report_name` and the bytes of its DICOM file (for an archive)."""
+    out = []
+    for study, document in measurement_reports(
+        studies, software_version=software_version, tracking_uids=tracking_uids
+    ):
+        buffer = io.BytesIO()
+        document.save_as(buffer, enforce_file_format=True)
+        out.append((report_name(study), buffer.getvalue()))
+    return out
+
+
 def write_measurement_reports(
-    directory: Path, studies: Sequence[StudyResults], *, software_version: str = "0"
+    directory: Path,
+    studies: Sequence[StudyResults],
+    *,
+    software_version: str = "0",
+    tracking_uids: Mapping[str, str] | None = None,
 ) -> list[WrittenReport]:
     """Write ``<patient>/<date>.dcm`` per report into ``directory`` (each file atomically)."""
     written = []
-    for study, document in measurement_reports(studies, software_version=software_version):
-        target = directory / _safe(study.patient_id) / f"{study.date.isoformat()}.dcm"
+    for study, document in measurement_reports(
+        studies, software_version=software_version, tracking_uids=tracking_uids
+    ):
+        target = directory / report_name(study)
         with atomic_path(target) as tmp:
             document.save_as(tmp, enforce_file_format=True)
         written.append(

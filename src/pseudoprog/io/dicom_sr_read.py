@@ -21,6 +21,8 @@ Groups without a length are skipped (volumes, mean values) and counted in the no
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,7 +33,14 @@ from typing import Any
 from pseudoprog.domain import Sequence, Site
 from pseudoprog.errors import InputValidationError, Problem
 
-__all__ = ["SrLesion", "SrMeasurement", "SrReadResult", "read_measurement_reports"]
+__all__ = [
+    "SrLesion",
+    "SrMeasurement",
+    "SrReadResult",
+    "measurements_csv",
+    "read_measurement_files",
+    "read_measurement_reports",
+]
 
 _GROUP = ("125007", "DCM")
 _TRACKING_ID = ("112039", "DCM")
@@ -158,23 +167,56 @@ def read_measurement_reports(
         When the folder holds no SR, a report has no date or patient, or two reports give
         different sizes for the same lesion, date and sequence; each problem names the file.
     """
-    import pydicom
-    from pydicom.errors import InvalidDicomError
-
     folder = Path(directory)
     if not folder.is_dir():
         raise InputValidationError([Problem(str(folder), "not a folder", "a folder of SR files")])
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return read_measurement_files(files, sequence=sequence, where=folder)
+
+
+def read_measurement_files(
+    files: Iterable[Path],
+    *,
+    sequence: Sequence = Sequence.T1,
+    where: Path | None = None,
+    every_file: bool = False,
+) -> SrReadResult:
+    """Read the TID 1500 reports among ``files``.
+
+    Files that are not DICOM SR are skipped, or, with ``every_file`` (files a user chose one
+    by one), each is a problem. ``where`` names the files' folder in the problem of finding
+    no report at all.
+
+    Raises
+    ------
+    InputValidationError
+        As :func:`read_measurement_reports`; each problem names the file.
+    """
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    paths = list(files)
     problems: list[Problem] = []
     notes: list[str] = []
     rows: dict[tuple[str, date, Sequence], SrMeasurement] = {}
     lesions: dict[str, SrLesion] = {}
     reports = skipped = 0
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for path in paths:
         try:
             ds = pydicom.dcmread(path)
         except (InvalidDicomError, OSError, ValueError, EOFError):
-            continue
-        if not str(ds.get("SOPClassUID", "")).startswith(_SR_STORAGE):
+            ds = None
+        if ds is None or not str(ds.get("SOPClassUID", "")).startswith(_SR_STORAGE):
+            if every_file:
+                what = "not a DICOM file" if ds is None else "a DICOM file but not an SR"
+                problems.append(
+                    Problem(
+                        str(path),
+                        f"{what}, so it holds no measurement report",
+                        "a DICOM SR file (TID 1500 measurement report, e.g. exported from "
+                        "OHIF, 3D Slicer or pseudoprog export-sr)",
+                    )
+                )
             continue
         reports += 1
         patient = str(ds.get("PatientID", "")).strip()
@@ -234,11 +276,12 @@ def read_measurement_reports(
                 lesion_id,
                 SrLesion(patient, lesion_id, found.uid, found.site, found.site_text),
             )
-    if reports == 0:
+    if reports == 0 and not problems:
+        named = str(where) if where is not None else ", ".join(p.name for p in paths[:5])
         problems.append(
             Problem(
-                str(folder),
-                "contains no DICOM SR file",
+                named or "(no file)",
+                "contains no DICOM SR file" if where is not None else "no DICOM SR file",
                 "TID 1500 measurement reports (SR files exported from OHIF, 3D Slicer or PACS)",
             )
         )
@@ -248,3 +291,13 @@ def read_measurement_reports(
         notes.append(f"{skipped} measurement groups without a length (mm) were skipped")
     ordered = sorted(rows.values(), key=lambda m: (m.lesion_id, m.date, m.sequence.value))
     return SrReadResult(tuple(ordered), tuple(lesions.values()), tuple(notes))
+
+
+def measurements_csv(found: SrReadResult) -> str:
+    """The measurements found as the text of a measurements table (CSV with a header)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["lesion_id", "date", "sequence", "size_mm"])
+    for m in found.measurements:
+        writer.writerow([m.lesion_id, m.date.isoformat(), m.sequence.value, f"{m.size_mm:g}"])
+    return buffer.getvalue()

@@ -26,6 +26,8 @@ class Action(StrEnum):
     DELETE = "delete"
     IMPORT = "import"
     LOGIN = "login"
+    PUSH = "push"
+    """Results sent to a PACS (DICOM SR over DICOMweb)."""
 
 
 def record(

@@ -8,12 +8,14 @@ same lesion, date and sequence) is a problem. Any problem raises one
 :class:`~pseudoprog.errors.InputValidationError` listing them all, before anything is written;
 otherwise every new row, the status of every lesion concerned, an audit entry per lesion and
 the import's record are written in the caller's transaction. Importing the same files twice
-adds nothing.
+adds nothing. DICOM SR reports (TID 1500) may stand for the measurements table: they are read
+into one by :func:`~pseudoprog.store.sr_import.stage_reports` and checked as it is.
 """
 
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +25,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from pseudoprog.domain import Event, Evidence, Lesion, LesionHistory
+from pseudoprog.domain import Event, Evidence, Lesion, LesionHistory, Sequence
 from pseudoprog.errors import InputValidationError, Problem
 from pseudoprog.io.cohort import load_cohort
 from pseudoprog.io.evidence import load_evidence
@@ -50,13 +52,17 @@ _TABLES = ("patients", "lesions", "measurements", "events", "evidence")
 
 @dataclass(frozen=True)
 class ImportFiles:
-    """The files of one import: CSV or Excel tables, or one workbook with sheets."""
+    """The files of one import: CSV or Excel tables, or one workbook with sheets; DICOM SR
+    reports (``sr``) instead of the measurements table, lengths that name no MR sequence
+    taken as ``sr_sequence``."""
 
     lesions: Path | None = None
     measurements: Path | None = None
     events: Path | None = None
     evidence: Path | None = None
     workbook: Path | None = None
+    sr: tuple[Path, ...] = ()
+    sr_sequence: Sequence = Sequence.T1
 
     def given(self) -> dict[str, Path]:
         named = {
@@ -175,7 +181,52 @@ def import_tables(session: Session, files: ImportFiles, *, user: str) -> ImportR
         Listing every problem in the files and every contradiction with stored rows; nothing
         is written then.
     """
-    given = files.given()
+    if files.sr:
+        with tempfile.TemporaryDirectory(prefix="pseudoprog-sr-") as folder:
+            return _import_reports(session, files, Path(folder), user=user)
+    return _import(session, files, user=user)
+
+
+def _import_reports(
+    session: Session, files: ImportFiles, folder: Path, *, user: str
+) -> ImportResult:
+    """An import whose measurements are DICOM SR reports (see the module's description)."""
+    from dataclasses import replace
+
+    from pseudoprog.store.sr_import import stage_reports
+
+    if files.measurements is not None or files.workbook is not None:
+        raise InputValidationError(
+            [
+                Problem(
+                    "import",
+                    "DICOM SR reports came with a measurements table or a workbook",
+                    expected="the reports (with a lesions table for lesions not stored yet), "
+                    "or the tables: import them one after the other",
+                )
+            ]
+        )
+    staged = stage_reports(
+        session,
+        files.sr,
+        folder=folder,
+        lesions_given=files.lesions is not None,
+        sequence=files.sr_sequence,
+    )
+    tables = replace(
+        files, measurements=staged.measurements, lesions=files.lesions or staged.lesions
+    )
+    try:
+        result = _import(session, tables, user=user, record_files=files)
+    except InputValidationError as exc:
+        raise staged.translate(exc) from None
+    return replace(result, notices=result.notices + staged.notes)
+
+
+def _import(
+    session: Session, files: ImportFiles, *, user: str, record_files: ImportFiles | None = None
+) -> ImportResult:
+    given = (record_files or files).given()
     if files.lesions is None and files.workbook is None:
         raise InputValidationError(
             [Problem("import", "no lesions table given", expected="a lesions file or a workbook")]
@@ -210,7 +261,7 @@ def import_tables(session: Session, files: ImportFiles, *, user: str) -> ImportR
     summary = ImportRow(
         user_name=user,
         at=datetime.now(UTC),
-        files={k: {"name": v.name, "sha256": _sha256(v)} for k, v in given.items()},
+        files=_recorded(given, (record_files or files).sr),
         added=dict(plan.added),
     )
     session.add(summary)
@@ -224,6 +275,14 @@ def import_tables(session: Session, files: ImportFiles, *, user: str) -> ImportR
         after={"files": summary.files, "added": plan.added},
     )
     return ImportResult(summary.id, dict(plan.added), dict(plan.unchanged), tuple(notices))
+
+
+def _recorded(given: dict[str, Path], reports: tuple[Path, ...]) -> dict[str, Any]:
+    """The files of the import's record: name and SHA-256 of each (a list for the reports)."""
+    files: dict[str, Any] = {k: {"name": v.name, "sha256": _sha256(v)} for k, v in given.items()}
+    if reports:
+        files["sr"] = [{"name": p.name, "sha256": _sha256(p)} for p in reports]
+    return files
 
 
 def _workbook_has(workbook: Path | None, sheet: str) -> bool:

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from pseudoprog.domain import Sequence as MrSequence
 from pseudoprog.errors import InputValidationError, ParameterError, Problem
 from pseudoprog.store.detail import lesion_detail, patient_detail, summaries
 from pseudoprog.store.edits import Kind, NotFoundError, StaleEditError, delete_row, save_row
@@ -309,12 +310,21 @@ def save_upload(upload: UploadFile | None, folder: Path, table: str) -> Path | N
     return path
 
 
-def run_import(request: Request, user: str, uploads: dict[str, UploadFile | None]) -> Any:
-    """Store the uploaded tables (201 with counts) or list every problem (422, nothing stored)."""
+def run_import(
+    request: Request,
+    user: str,
+    uploads: dict[str, UploadFile | None],
+    reports: list[UploadFile] | None = None,
+    sr_sequence: MrSequence = MrSequence.T1,
+) -> Any:
+    """Store the uploaded tables and DICOM SR ``reports`` (201 with counts) or list every
+    problem (422, nothing stored)."""
     with tempfile.TemporaryDirectory(prefix="pseudoprog-import-") as tmp:
         folder = Path(tmp)
         paths = {k: save_upload(v, folder, k) for k, v in uploads.items()}
-        files = ImportFiles(**paths)
+        saved = [save_upload(u, folder, f"sr-{i}") for i, u in enumerate(reports or [], 1)]
+        sr = tuple(p for p in saved if p is not None)
+        files = ImportFiles(**paths, sr=sr, sr_sequence=sr_sequence)
         try:
             with _db(request).transaction() as session:
                 result = import_tables(session, files, user=user)
@@ -341,9 +351,13 @@ def imports(
     events: UploadFile | None = None,
     evidence: UploadFile | None = None,
     workbook: UploadFile | None = None,
+    sr: list[UploadFile] | None = None,
+    sr_sequence: Annotated[MrSequence, Form()] = MrSequence.T1,
 ) -> Any:
     """Import CSV tables (``lesions``, ``measurements``, ``events``, ``evidence``) or one
-    Excel ``workbook``: all or nothing; the same files twice add nothing."""
+    Excel ``workbook``: all or nothing; the same files twice add nothing. DICOM SR reports
+    (``sr``, one or more TID 1500 files) may stand for the measurements table, their lengths
+    without an MR sequence taken as ``sr_sequence``."""
     uploads = {
         "lesions": lesions,
         "measurements": measurements,
@@ -351,7 +365,7 @@ def imports(
         "evidence": evidence,
         "workbook": workbook,
     }
-    return run_import(request, user.name, uploads)
+    return run_import(request, user.name, uploads, sr, sr_sequence)
 
 
 @router.get("/imports")

@@ -166,11 +166,12 @@ def create_app(database: Database | str, *, secure_cookies: bool = False) -> Fas
 
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
 
-    from pseudoprog.web import api, cohort, pages, users
+    from pseudoprog.web import api, cohort, interop, pages, users
 
     # The routers' routes are added as they are (their paths are complete), so that
     # ``app.routes`` lists every route: the access log and the route-walking test read it.
-    for router in (api.router, api.schema_router, pages.router, cohort.router, users.router):
+    routers = (api.router, api.schema_router, interop.router, pages.router, cohort.router)
+    for router in (*routers, users.router):
         app.router.routes.extend(router.routes)
     return app
 

@@ -235,7 +235,10 @@ def patient_page(request: Request, user: Viewer, patient_id: int) -> Response:
         found = patient_detail(session, patient_id)
     if found is None:
         return error_page(request, 404, f"patient {patient_id} does not exist")
-    return render(request, "patient.html", {"patient": found}, principal=user)
+    from pseudoprog.web.interop import pacs_configured
+
+    context = {"patient": found, "pacs_configured": pacs_configured(request)}
+    return render(request, "patient.html", context, principal=user)
 
 
 def _choices() -> dict[str, list[str]]:
@@ -438,7 +441,9 @@ def _edit_values(kind: Kind, row: dict[str, Any]) -> dict[str, str]:
 
 @router.get("/import")
 def import_form(request: Request, user: Editor) -> Response:
-    return render(request, "import.html", {}, principal=user)
+    return render(
+        request, "import.html", {"sequences": [s.value for s in Sequence]}, principal=user
+    )
 
 
 @router.post("/import")
@@ -450,6 +455,8 @@ def import_upload(
     events: UploadFile | None = None,
     evidence: UploadFile | None = None,
     workbook: UploadFile | None = None,
+    sr: list[UploadFile] | None = None,
+    sr_sequence: Annotated[Sequence, Form()] = Sequence.T1,
 ) -> Response:
     import orjson
 
@@ -460,12 +467,16 @@ def import_upload(
         "evidence": evidence,
         "workbook": workbook,
     }
-    answer = run_import(request, user.name, uploads)
+    answer = run_import(request, user.name, uploads, sr, sr_sequence)
     outcome = orjson.loads(answer.body)
     return render(
         request,
         "import.html",
-        {"outcome": outcome, "ok": answer.status_code == 201},
+        {
+            "outcome": outcome,
+            "ok": answer.status_code == 201,
+            "sequences": [s.value for s in Sequence],
+        },
         principal=user,
         status=200 if answer.status_code == 201 else 422,
     )
