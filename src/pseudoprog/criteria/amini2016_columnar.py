@@ -213,7 +213,7 @@ def assess_columns(
     n_rows = len(day)
     key = lesion * _NSEQ + sequence
     starts = np.flatnonzero(np.concatenate(([n_rows > 0], key[1:] != key[:-1]))).astype(np.int64)
-    ends = np.append(starts[1:], n_rows).astype(np.int64)
+    ends = np.append(starts[1:], n_rows)[: len(starts)].astype(np.int64)
     lengths = ends - starts
     n_groups = len(starts)
     row_group = np.repeat(np.arange(n_groups), lengths)

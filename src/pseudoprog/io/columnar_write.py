@@ -535,9 +535,9 @@ class ColumnarText:
 
     def _from_deciding(self, values: pa.Array, otherwise: str) -> pa.Array:
         """Per lesion, the deciding group's value (``otherwise`` when none decides)."""
-        taken = values.take(pa.array(np.maximum(self.a.deciding, 0)))
         if not len(values):
-            taken = texts([otherwise] * self.n)
+            return texts([otherwise] * self.n)
+        taken = values.take(pa.array(np.maximum(self.a.deciding, 0)))
         return choose(self._decided, taken, otherwise)
 
     @cached_property
