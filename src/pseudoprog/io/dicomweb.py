@@ -20,23 +20,24 @@ what to do; it is used by ``pseudoprog pacs`` and by the web application's push 
   PS3.18 section 10.5 Store Instances response; status codes of PS3.7 Annex C and PS3.4
   Annex B) and the fix.
 
-``dicomweb-client``, ``requests`` and pydicom are imported when a server is contacted, not
-when this module is imported.
+The queries and their results are in :mod:`~pseudoprog.io.dicomweb_query`, what a store did
+in :mod:`~pseudoprog.io.dicomweb_store`. ``dicomweb-client``, ``requests`` and pydicom are
+imported when a server is contacted, not when this module is imported.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from pseudoprog.errors import ParameterError, PseudoprogError
+from pseudoprog.io.dicomweb_query import FIELDS, PacsMatch, PacsQuery, QueryLevel, match_of
+from pseudoprog.io.dicomweb_store import RejectedInstance, StoreResult, failure_reason
 
 __all__ = [
     "ENV_CA_BUNDLE",
@@ -67,11 +68,6 @@ ENV_CA_BUNDLE = "PSEUDOPROG_PACS_CA_BUNDLE"
 #: Instances sent per STOW-RS request.
 STORE_BATCH = 100
 
-_UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
-_DICOM_DATE = re.compile(r"^(\d{8})?(-)?(\d{8})?$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_MODALITY = re.compile(r"^[A-Z0-9_]{1,16}$")
-
 
 class PacsError(PseudoprogError):
     """The PACS could not be reached, refused a request or failed; the message says what to
@@ -80,43 +76,6 @@ class PacsError(PseudoprogError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
-
-
-@dataclass(frozen=True, slots=True)
-class RejectedInstance:
-    """An instance the PACS did not store: which one, the failure reason and the fix."""
-
-    source: str
-    sop_instance_uid: str
-    code: int | None
-    reason: str
-    fix: str
-
-    def __str__(self) -> str:
-        code = "" if self.code is None else f" (status {self.code:04X}H)"
-        return f"{self.source}: {self.reason}{code}; {self.fix}"
-
-
-@dataclass(frozen=True, slots=True)
-class StoreResult:
-    """What a store did: the SOP Instance UIDs stored, the instances rejected, warnings."""
-
-    url: str
-    stored: tuple[str, ...]
-    rejected: tuple[RejectedInstance, ...] = ()
-    warnings: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary (for the audit log and the API)."""
-        return {
-            "url": self.url,
-            "stored": list(self.stored),
-            "rejected": [
-                {"source": r.source, "sop_instance_uid": r.sop_instance_uid, "reason": r.reason}
-                for r in self.rejected
-            ],
-            "warnings": list(self.warnings),
-        }
 
 
 class PacsRejectedError(PacsError):
@@ -131,68 +90,6 @@ class PacsRejectedError(PacsError):
             status=status,
         )
         self.result = result
-
-
-# Failure reasons of the Store Instances response (DICOM PS3.18 section 10.5.3; status codes
-# of PS3.7 Annex C.4 and the Storage Service Class, PS3.4 Annex B.2.3): code -> (reason, fix).
-_FAILURES: dict[int, tuple[str, str]] = {
-    0x0110: (
-        "processing failure on the PACS",
-        "see the PACS's log for why; the file may be valid for other systems",
-    ),
-    0x0111: (
-        "duplicate SOP instance: the PACS holds an instance with this UID already",
-        "nothing to do if it is the same file; a changed file needs a new SOP Instance UID",
-    ),
-    0x0117: (
-        "invalid object instance",
-        "check the file with dciodvfy (Debian package dicom3tools) and export it again",
-    ),
-    0x0119: (
-        "class-instance conflict",
-        "the SOP Instance UID is used by another kind of object on the PACS",
-    ),
-    0x0122: (
-        "SOP class not supported by the PACS",
-        "ask the PACS administrator to accept this SOP class (e.g. Parametric Map Storage "
-        "1.2.840.10008.5.1.4.1.1.30 or Comprehensive 3D SR Storage 1.2.840.10008.5.1.4.1.1.88.34)",
-    ),
-    0x0124: (
-        "not authorized to store",
-        "use an account with the right to store (ask the PACS administrator)",
-    ),
-    0xC122: (
-        "transfer syntax not supported by the PACS",
-        "convert the file to Explicit VR Little Endian and push it again",
-    ),
-}
-
-
-def failure_reason(code: int | None) -> tuple[str, str]:
-    """The meaning of a Store Instances failure code and what to do about it.
-
-    >>> failure_reason(0x0122)[0]
-    'SOP class not supported by the PACS'
-    >>> failure_reason(0xA701)[0]
-    'refused: the PACS is out of resources'
-    """
-    if code is None:
-        return "rejected without a failure reason", "see the PACS's log for why"
-    if code in _FAILURES:
-        return _FAILURES[code]
-    if 0xA700 <= code <= 0xA7FF:
-        return "refused: the PACS is out of resources", "tell the PACS administrator; retry later"
-    if 0xA900 <= code <= 0xA9FF:
-        return (
-            "the data set does not match its SOP class",
-            "check the file with dciodvfy (Debian package dicom3tools)",
-        )
-    if 0xC000 <= code <= 0xCFFF:
-        return (
-            "the PACS cannot understand the file",
-            "check the file with dciodvfy (Debian package dicom3tools)",
-        )
-    return "rejected", "see the PACS's log for why"
 
 
 def shown_url(url: str) -> str:
@@ -297,216 +194,6 @@ class PacsSettings:
         }
         values.update({k: v for k, v in given.items() if v is not None})
         return cls(url=url, **values)
-
-
-class QueryLevel(StrEnum):
-    """What a query returns."""
-
-    STUDIES = "studies"
-    SERIES = "series"
-    INSTANCES = "instances"
-
-
-def _dicom_date(text: str) -> str:
-    """A study date or range as DICOM matches it: ``YYYYMMDD`` or ``FROM-TO`` (either end
-    open); ISO dates ``YYYY-MM-DD`` and ranges ``FROM..TO`` are accepted too."""
-    value = text.strip()
-    if ".." in value:
-        low, _, high = value.partition("..")
-        return f"{_dicom_date(low) if low else ''}-{_dicom_date(high) if high else ''}"
-    if _ISO_DATE.match(value):
-        return value.replace("-", "")
-    match = _DICOM_DATE.match(value)
-    if (
-        value
-        and match
-        and (match.group(1) or match.group(3))
-        and (match.group(2) or not match.group(3))
-    ):
-        return value
-    raise ParameterError(
-        f"study date {text!r} is not a date or range; give YYYY-MM-DD, YYYYMMDD, a range "
-        "YYYY-MM-DD..YYYY-MM-DD or YYYYMMDD-YYYYMMDD (an end may be left open)"
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class PacsQuery:
-    """A QIDO-RS query: the level and the attributes to match (``None``: any)."""
-
-    level: QueryLevel = QueryLevel.SERIES
-    patient_id: str | None = None
-    modality: str | None = None
-    study_date: str | None = None
-    study_uid: str | None = None
-    series_uid: str | None = None
-    sop_class_uid: str | None = None
-    limit: int | None = 100
-
-    def __post_init__(self) -> None:
-        for name, value in (
-            ("study UID", self.study_uid),
-            ("series UID", self.series_uid),
-            ("SOP class UID", self.sop_class_uid),
-        ):
-            if value is not None and not _UID.match(value):
-                raise ParameterError(
-                    f"{name} {value!r} is not a DICOM UID; give digits and dots, "
-                    "e.g. 1.2.840.10008.5.1.4.1.1.30"
-                )
-        if self.modality is not None and not _MODALITY.match(self.modality):
-            raise ParameterError(
-                f"modality {self.modality!r}: give a DICOM modality code such as MR, CT, SR"
-            )
-        if self.sop_class_uid is not None and self.level is not QueryLevel.INSTANCES:
-            raise ParameterError(
-                "the SOP class is an attribute of instances: query with --level instances"
-            )
-        if self.limit is not None and self.limit < 1:
-            raise ParameterError(f"limit {self.limit}: give 1 or more")
-        if self.study_date is not None:
-            _dicom_date(self.study_date)
-
-    def filters(self) -> dict[str, str]:
-        """The QIDO-RS matching attributes (DICOM keywords) and values."""
-        modality_key = "ModalitiesInStudy" if self.level is QueryLevel.STUDIES else "Modality"
-        found = {
-            "PatientID": self.patient_id,
-            modality_key: self.modality,
-            "StudyDate": None if self.study_date is None else _dicom_date(self.study_date),
-            "StudyInstanceUID": self.study_uid,
-            "SeriesInstanceUID": self.series_uid,
-            "SOPClassUID": self.sop_class_uid,
-        }
-        return {k: v for k, v in found.items() if v}
-
-
-# Attributes asked for at each level (QIDO-RS includefield), beside the server's defaults.
-_FIELDS = {
-    QueryLevel.STUDIES: (
-        "PatientID", "StudyDate", "StudyDescription", "ModalitiesInStudy", "StudyInstanceUID",
-        "NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances",
-    ),
-    QueryLevel.SERIES: (
-        "PatientID", "StudyDate", "StudyInstanceUID", "SeriesInstanceUID", "Modality",
-        "SeriesNumber", "SeriesDescription", "NumberOfSeriesRelatedInstances",
-    ),
-    QueryLevel.INSTANCES: (
-        "PatientID", "StudyDate", "StudyInstanceUID", "SeriesInstanceUID", "Modality",
-        "SOPClassUID", "SOPInstanceUID", "InstanceNumber",
-    ),
-}  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class PacsMatch:
-    """One study, series or instance found (attributes the server did not give are empty)."""
-
-    level: QueryLevel
-    patient_id: str = ""
-    study_date: str = ""
-    study_uid: str = ""
-    study_description: str = ""
-    modalities: tuple[str, ...] = ()
-    series_uid: str = ""
-    series_number: int | None = None
-    series_description: str = ""
-    sop_class_uid: str = ""
-    sop_instance_uid: str = ""
-    instance_number: int | None = None
-    instances: int | None = None
-    series: int | None = None
-
-    @property
-    def sop_class(self) -> str:
-        """The SOP class's name (e.g. ``Parametric Map Storage``), or its UID."""
-        if not self.sop_class_uid:
-            return ""
-        from pydicom.uid import UID
-
-        name = UID(self.sop_class_uid).name
-        return name if name != self.sop_class_uid else self.sop_class_uid
-
-    def to_dict(self) -> dict[str, Any]:
-        """The attributes of the match's level as JSON-ready values."""
-        common = {"patient_id": self.patient_id, "study_date": self.study_date}
-        if self.level is QueryLevel.STUDIES:
-            return common | {
-                "study_uid": self.study_uid,
-                "study_description": self.study_description,
-                "modalities": list(self.modalities),
-                "series": self.series,
-                "instances": self.instances,
-            }
-        series = common | {
-            "study_uid": self.study_uid,
-            "series_uid": self.series_uid,
-            "modality": self.modalities[0] if self.modalities else "",
-        }
-        if self.level is QueryLevel.SERIES:
-            return series | {
-                "series_number": self.series_number,
-                "series_description": self.series_description,
-                "instances": self.instances,
-            }
-        return series | {
-            "sop_class_uid": self.sop_class_uid,
-            "sop_class": self.sop_class,
-            "sop_instance_uid": self.sop_instance_uid,
-            "instance_number": self.instance_number,
-        }
-
-
-def _values(item: Mapping[str, Any], tag: str) -> list[Any]:
-    element = item.get(tag) or {}
-    values = element.get("Value") or []
-    return list(values) if isinstance(values, list) else [values]
-
-
-def _text(item: Mapping[str, Any], tag: str) -> str:
-    values = _values(item, tag)
-    if not values:
-        return ""
-    value = values[0]
-    if isinstance(value, dict):  # a person name
-        return str(value.get("Alphabetic", ""))
-    return str(value)
-
-
-def _int(item: Mapping[str, Any], tag: str) -> int | None:
-    text = _text(item, tag)
-    try:
-        return int(float(text)) if text else None
-    except ValueError:
-        return None
-
-
-def _match(level: QueryLevel, item: Mapping[str, Any]) -> PacsMatch:
-    """A QIDO-RS result (DICOM JSON model, PS3.18 Annex F) as a :class:`PacsMatch`."""
-    modalities = _values(item, "00080061") or _values(item, "00080060")
-    return PacsMatch(
-        level=level,
-        patient_id=_text(item, "00100020"),
-        study_date=_text(item, "00080020"),
-        study_uid=_text(item, "0020000D"),
-        study_description=_text(item, "00081030"),
-        modalities=tuple(str(m) for m in modalities),
-        series_uid=_text(item, "0020000E"),
-        series_number=_int(item, "00200011"),
-        series_description=_text(item, "0008103E"),
-        sop_class_uid=_text(item, "00080016"),
-        sop_instance_uid=_text(item, "00080018"),
-        instance_number=_int(item, "00200013"),
-        instances=_int(
-            item,
-            {
-                QueryLevel.STUDIES: "00201208",
-                QueryLevel.SERIES: "00201209",
-                QueryLevel.INSTANCES: "",
-            }[level],
-        ),
-        series=_int(item, "00201206"),
-    )
 
 
 def _network_reason(exc: Exception) -> str:
@@ -671,11 +358,11 @@ class DicomWeb:
         }[query.level]
         with self._calls(f"searching {query.level.value}"):
             found = search(
-                fields=list(_FIELDS[query.level]),
+                fields=list(FIELDS[query.level]),
                 search_filters=query.filters(),
                 limit=query.limit,
             )
-        return [_match(query.level, item) for item in found]
+        return [match_of(query.level, item) for item in found]
 
     # ---- WADO-RS --------------------------------------------------------------------------
 
