@@ -117,12 +117,44 @@ def study(
     primary_sequence: PrimarySequenceOpt = Sequence.T1,
     decline_window_days: DeclineWindowOpt = 92,
     opp_peak_window_weeks: PeakWindowOpt = 26.0,
+    classification: Annotated[
+        Path | None,
+        typer.Option(
+            "--classification",
+            help="A results folder of 'classify --format parquet' (any size): the response, "
+            "survival and time-course analyses from per-part aggregates; writes study.json.",
+            show_default=False,
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="With --classification: reduce the parts on a Dask cluster ('local' or "
+            "tcp://HOST:PORT).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the analyses of Amini et al. 2016 on a cohort and write a report.
 
     With --measurements, responses come from the classifier; without, from the response
     column of the lesions table (a cohort copied from a paper).
     """
+    if classification is not None or scheduler is not None:
+        from pseudoprog.scale.study import study_command  # Dask only on a cluster
+
+        study_command(
+            classification,
+            output,
+            tables=(lesions, measurements, events, workbook),
+            keep_excluded=keep_excluded,
+            title=title,
+            scheduler=scheduler,
+            console=console,
+            err_console=err_console,
+        )
+        return
     params = criteria_parameters(
         error_mm=error_mm,
         primary_sequence=primary_sequence,
