@@ -173,7 +173,7 @@ def _from_raw(table: RawTable) -> dict[str, Any] | None:
     """The columns of a table read by :func:`~pseudoprog.io.tabular.read_table`."""
     if sorted(table.columns) != sorted(_MEASUREMENT_COLUMNS):
         return None
-    columns: dict[str, Any] = {"lesion_id": table.column("lesion_id")}
+    columns: dict[str, Any] = {"lesion_id": pa.chunked_array([table.column("lesion_id")])}
     for name in ("date", "sequence", "size_mm"):
         columns[name] = pa.chunked_array([pc.dictionary_encode(table.column(name))])
     return columns
