@@ -203,3 +203,31 @@ def test_refresh_shows_new_values_on_loaded_statuses(loaded: Database) -> None:
         session.flush()
         refresh(session, [row.id])
         assert row.status.response == "OPP"
+
+
+def test_counts_are_kept_until_a_write_raises_the_data_version(loaded: Database) -> None:
+    from sqlalchemy import update
+
+    from pseudoprog.store.audit import Action, data_version, record
+
+    query = WorklistQuery(today=TODAY)
+    with loaded.sessions() as session:
+        before = worklist(session, query).counts
+        version = data_version(session)
+    assert version >= 1  # the import raised it
+    # A change that bypasses the store's writes (and so the data version) is not seen ...
+    with loaded.transaction() as session:
+        some = session.scalar(select(LesionStatus.lesion_id).where(LesionStatus.response == "SD"))
+        session.execute(
+            update(LesionStatus).where(LesionStatus.lesion_id == some).values(response="PD")
+        )
+    with loaded.sessions() as session:
+        assert worklist(session, query).counts == before
+        assert data_version(session) == version
+    # ... until a write, recorded in the audit log, raises the version.
+    with loaded.transaction() as session:
+        record(session, user="test", action=Action.UPDATE, entity="lesion_status", entity_id=some)
+    with loaded.sessions() as session:
+        assert data_version(session) == version + 1
+        after = worklist(session, query).counts
+    assert after == {**before, "SD": before["SD"] - 1, "PD": before["PD"] + 1}

@@ -193,6 +193,7 @@ def db_import(
         upgrade(db)
         with db.transaction() as session:
             result = import_tables(session, files, user=user)
+        db.refresh_statistics()
     finally:
         db.close()
     added = ", ".join(f"{n} {k}" for k, n in result.added.items())

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from pseudoprog.store.models import AuditEntry, Base
+from pseudoprog.store.models import AuditEntry, Base, DataVersion
 
-__all__ = ["Action", "history", "record", "record_many"]
+__all__ = ["Action", "data_version", "history", "record", "record_many"]
 
 
 class Action(StrEnum):
@@ -53,6 +53,7 @@ def record(
         after=after,
     )
     session.add(entry)
+    _advance(session)
     return entry
 
 
@@ -83,7 +84,22 @@ def record_many(
     table = Base.metadata.tables[AuditEntry.__tablename__]
     for start in range(0, len(rows), 5000):
         session.execute(insert(table), rows[start : start + 5000])
+    _advance(session)
     return len(rows)
+
+
+def _advance(session: Session) -> None:
+    """Raise the data version in the writing transaction (it takes the row's lock, so the
+    versions that readers see follow the order in which writes commit)."""
+    session.execute(
+        update(DataVersion).where(DataVersion.id == 1).values(value=DataVersion.value + 1),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def data_version(session: Session) -> int:
+    """The record's current data version (it rises with every write)."""
+    return int(session.scalar(select(DataVersion.value).where(DataVersion.id == 1)) or 0)
 
 
 def history(session: Session, *, lesion_id: int, limit: int = 200) -> list[AuditEntry]:

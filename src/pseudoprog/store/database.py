@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -110,6 +110,18 @@ class Database:
         """A session whose work is committed at the end of the block, or rolled back whole."""
         with self.sessions.begin() as session:
             yield session
+
+    def refresh_statistics(self) -> None:
+        """Have PostgreSQL's planner look at the tables again (``ANALYZE``) after a bulk import.
+
+        Until autovacuum does it (within a minute or so), the planner would take tables that
+        just grew by thousands of rows for small ones, and read the worklist by sorting every
+        lesion instead of walking an index. SQLite needs nothing.
+        """
+        if self.dialect != "postgresql":
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("ANALYZE"))
 
     def close(self) -> None:
         self.engine.dispose()

@@ -36,6 +36,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "DataVersion",
     "EventRow",
     "EvidenceRow",
     "ImportRow",
@@ -300,3 +301,16 @@ class AuditEntry(Base):
     lesion_id: Mapped[int | None] = mapped_column(Integer, index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class DataVersion(Base):
+    """One counter that every write raises in its own transaction (with its audit entries).
+
+    Readers that keep what they computed from the record (the worklist's counts) know by it
+    whether the record changed since; the row's lock also puts concurrent writes in order.
+    """
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)

@@ -6,16 +6,20 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from pseudoprog.errors import ParameterError
+from pseudoprog.store.audit import data_version
 from pseudoprog.store.models import LesionRow, LesionStatus, PatientRow, TreatmentRow
 
 __all__ = [
@@ -84,6 +88,18 @@ class WorklistQuery:
         if self.page < 1:
             raise ParameterError(f"page {self.page} is out of range; pages start at 1")
 
+    def key(self, *, with_response: bool, sort: bool) -> Hashable:
+        """The query's filters (and sort), as a key of what is computed from them."""
+        return (
+            self.response.upper() if with_response else None,
+            self.site.lower(),
+            self.patient,
+            self.criteria,
+            self.overdue,
+            self.today,
+            (self.sort, self.order) if sort else None,
+        )
+
     def filters(self) -> dict[str, str]:
         """The filters that are set, as URL parameters."""
         out = {
@@ -131,6 +147,54 @@ class Worklist:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.query.page_size))
+
+
+_Value = TypeVar("_Value", int, dict[str, int])
+
+
+class _Memo:
+    """Counts computed from the record, kept by one server process for one database until its
+    data version changes (every write raises it: :func:`pseudoprog.store.audit.data_version`).
+
+    Only values computed under the version in force are kept; a request that read another
+    version (older or newer) empties the memo and starts it again at that version.
+    """
+
+    def __init__(self, *, size: int = 256) -> None:
+        self._size = size
+        self._version: int | None = None
+        self._values: OrderedDict[Hashable, int | dict[str, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, version: int, key: Hashable, compute: Callable[[], _Value]) -> _Value:
+        with self._lock:
+            if version != self._version:
+                self._values.clear()
+                self._version = version
+            elif key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            if version == self._version:
+                self._values[key] = value
+                if len(self._values) > self._size:
+                    self._values.popitem(last=False)
+        return value
+
+
+_memos: weakref.WeakKeyDictionary[Engine, _Memo] = weakref.WeakKeyDictionary()
+_memos_lock = threading.Lock()
+
+
+def _memo(session: Session) -> _Memo:
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    with _memos_lock:
+        memo = _memos.get(engine)
+        if memo is None:
+            memo = _memos[engine] = _Memo()
+        return memo
 
 
 _STATUS_KEYS = {"criteria", "response", "probability", "last_study", "next_due"}
@@ -188,7 +252,7 @@ def _ordered(stmt: Any, sort: str, order: SortOrder) -> Any:
     return stmt.order_by(key.desc(), tie.desc())
 
 
-def _page_ids(session: Session, query: WorklistQuery) -> list[int]:
+def _page_ids(session: Session, query: WorklistQuery, version: int) -> list[int]:
     """The ids of the page's lesions, in order, lesions without a value of the sort key last.
 
     Lesions with a value and those without are read by two index-ordered queries (an
@@ -202,7 +266,11 @@ def _page_ids(session: Session, query: WorklistQuery) -> list[int]:
             session.scalars(_ordered(base, query.sort, query.order).offset(offset).limit(size))
         )
     valued = base.where(key.is_not(None))
-    n_valued = session.scalar(select(func.count()).select_from(valued.subquery())) or 0
+    n_valued = _memo(session).get(
+        version,
+        ("valued", query.key(with_response=True, sort=True)),
+        lambda: int(session.scalar(select(func.count()).select_from(valued.subquery())) or 0),
+    )
     ids: list[int] = []
     if offset < n_valued:
         ids = list(
@@ -227,12 +295,16 @@ def selected_ids(session: Session, query: WorklistQuery) -> list[int]:
     return list(session.scalars(_ordered(stmt, query.sort, query.order)))
 
 
-def _counts(session: Session, query: WorklistQuery) -> dict[str, int]:
-    counted = _selection(query, with_response=False)
-    stmt = counted.with_only_columns(LesionStatus.response, func.count()).group_by(
-        LesionStatus.response
-    )
-    return {str(response or "-"): int(n) for response, n in session.execute(stmt)}
+def _counts(session: Session, query: WorklistQuery, version: int) -> dict[str, int]:
+    def count() -> dict[str, int]:
+        counted = _selection(query, with_response=False)
+        stmt = counted.with_only_columns(LesionStatus.response, func.count()).group_by(
+            LesionStatus.response
+        )
+        return {str(response or "-"): int(n) for response, n in session.execute(stmt)}
+
+    key = ("counts", query.key(with_response=False, sort=False))
+    return dict(_memo(session).get(version, key, count))
 
 
 def worklist(session: Session, query: WorklistQuery) -> Worklist:
@@ -240,11 +312,13 @@ def worklist(session: Session, query: WorklistQuery) -> Worklist:
 
     One grouped query counts the lesions of each status under the other filters (the total
     follows from it), one or two read the page's ids along an index, and one reads the
-    page's rows.
+    page's rows. The counts are kept by the process until the data version changes, so that
+    paging through an unchanged worklist does not count every lesion again.
     """
-    counts = _counts(session, query)
+    version = data_version(session)
+    counts = _counts(session, query, version)
     total = counts.get(query.response.upper(), 0) if query.response else sum(counts.values())
-    ids = _page_ids(session, query)
+    ids = _page_ids(session, query, version)
     stmt = (
         select(
             LesionRow.id,

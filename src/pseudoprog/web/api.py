@@ -40,6 +40,9 @@ Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Editor = Annotated[Principal, Depends(require(Role.EDITOR))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 
+#: Imports adding at least this many rows refresh the database's planner statistics.
+BULK_ROWS = 1000
+
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -328,6 +331,8 @@ def run_import(
         try:
             with _db(request).transaction() as session:
                 result = import_tables(session, files, user=user)
+            if sum(result.added.values()) >= BULK_ROWS:
+                _db(request).refresh_statistics()
         except InputValidationError as exc:
             problems = []
             for p in problem_dicts(exc.problems, tmp):
