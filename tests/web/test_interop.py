@@ -334,3 +334,40 @@ def test_push_to_orthanc_stores_the_reports_and_audits_it(
     assert f"{len(studies)} SR reports of patient {PATIENT} stored on {orthanc.url}" in pushed.text
     forged = client.post(f"/patients/{patient}/pacs", data={"csrf_token": "forged"})
     assert forged.status_code == 403
+
+
+def test_a_viewer_report_finds_the_stored_lesion_by_its_tracking_uid(
+    client: TestClient, example_dir: Path, tmp_path: Path
+) -> None:
+    editor = bearer(client, "editor")
+    upload_example(client, editor, example_dir)
+    lesion = _lesion(client, editor, PATIENT)
+    archive = zipfile.ZipFile(
+        io.BytesIO(
+            client.get(f"/api/v1/patients/{lesion['patient_row']}/sr", headers=editor).content
+        )
+    )
+    report = pydicom.dcmread(io.BytesIO(archive.read(sorted(archive.namelist())[-1])))
+    # as a viewer saves it: a tool's tag for the identifier, a new study date and length
+    for item in report.ContentSequence:
+        for group in item.get("ContentSequence") or []:
+            for entry in group.get("ContentSequence") or []:
+                code = _code(entry.ConceptNameCodeSequence)
+                if code == "112039":
+                    entry.TextValue = "Cornerstone3DTools@^0.1.0:Length"
+                elif code == "C2348792":  # Time Point (TID 1502)
+                    entry.TextValue = "2012-06-01"
+                elif code == "410668003":
+                    entry.MeasuredValueSequence[0].NumericValue = 23.5
+    report.SOPInstanceUID = pydicom.uid.generate_uid()
+    path = tmp_path / "viewer.dcm"
+    report.save_as(path, enforce_file_format=True)
+    answer = client.post("/api/v1/imports", files=_upload([path]), headers=editor)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["added"]["measurements"] == 1
+    after = _lesion(client, editor, PATIENT)
+    assert after["lesion_id"] == lesion["lesion_id"]
+    assert ("2012-06-01", "T1", 23.5) in {
+        (m["date"], m["sequence"], m["size_mm"])
+        for m in after["measurements"]  # type: ignore[attr-defined]
+    }

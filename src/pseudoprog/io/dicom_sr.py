@@ -7,7 +7,7 @@ Each lesion measured that day is one Measurement Group (TID 1501) with
   every export, so that a viewer links the lesion across time points;
 - ``Finding`` (DCM 121071) = Lesion (SCT 52988006) and ``Finding Site`` (SCT 363698007) =
   Spine (SCT 421060004), Brain (SCT 12738006) or Liver (SCT 10200004);
-- ``Time Point`` (DCM 126070) = the study date;
+- ``Time Point`` (UMLS C2348792, TID 1502) = the study date;
 - a ``Length`` (SCT 410668003) in mm, its ``Measurement Method`` (DCM 370129005) naming the MR
   sequence measured (coding scheme ``99PSPROG``);
 - ``Response Evaluation`` (DCM 112020) = the response category and ``Response Evaluation

@@ -11,7 +11,8 @@ Every SR file of a folder is read; in each Measurement Group (DCM 125007) of the
   (SCT 12738006) or Liver (SCT 10200004), and any other site is kept as text;
 - the size is the first length measurement: ``Length`` (SCT 410668003), ``Long axis``
   (SCT 103339001) or ``Diameter`` (SCT 81827009), in mm (cm and um are converted);
-- the date is the group's ``Time Point`` (DCM 126070) when it is a date, else the SR's
+- the date is the group's ``Time Point`` (UMLS C2348792, TID 1502; also its ``Subject Time
+  Point Identifier``, DCM 126070) when it is a date, else the SR's
   ``StudyDate`` (the study whose images were measured), else its ``ContentDate``;
 - the MR sequence is the measurement's ``Measurement Method`` when it names one (as
   pseudoprog's own reports do), else the one given by the caller.
@@ -46,7 +47,7 @@ _GROUP = ("125007", "DCM")
 _TRACKING_ID = ("112039", "DCM")
 _TRACKING_UID = ("112040", "DCM")
 _FINDING_SITE = ("363698007", "SCT")
-_TIME_POINT = ("126070", "DCM")
+_TIME_POINTS = {("C2348792", "UMLS"), ("126070", "DCM")}
 _LENGTHS = {("410668003", "SCT"), ("103339001", "SCT"), ("81827009", "SCT")}
 _UNITS_MM = {"mm": 1.0, "cm": 10.0, "um": 0.001}
 _SITES = {"421060004": Site.SPINE, "12738006": Site.BRAIN, "10200004": Site.LIVER}
@@ -139,8 +140,8 @@ def _read_group(group: Any) -> _Group:
             value = _code(item, "ConceptCodeSequence")
             found.site = _SITES.get(value[0]) if value[1] == "SCT" else None
             found.site_text = _meaning(item, "ConceptCodeSequence")
-        elif code == _TIME_POINT and kind == "TEXT":
-            found.time_point = _date(str(item.TextValue))
+        elif code in _TIME_POINTS and kind == "TEXT":
+            found.time_point = found.time_point or _date(str(item.TextValue))
         elif kind == "NUM" and code in _LENGTHS and found.size_mm is None:
             values = item.get("MeasuredValueSequence") or []
             if not values:
