@@ -129,3 +129,27 @@ def test_clear_errors_from_the_server(pacs: Pacs, orthanc: Orthanc, tmp_path: Pa
         env={},
     )
     assert piped.exit_code == 0, piped.output
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PSEUDOPROG_PACS_URL": "ftp://pacs/dicom-web"}, "is not an http:// or https:// URL"),
+        (
+            {"PSEUDOPROG_PACS_URL": "http://pacs/dicom-web", "PSEUDOPROG_PACS_USER": "alice"},
+            "a password is missing",
+        ),
+    ],
+)
+def test_serve_checks_the_pacs_settings_before_it_starts(
+    env: dict[str, str], message: str, tmp_path: Path
+) -> None:
+    _register()
+    database = f"sqlite:///{tmp_path / 'x.db'}"
+    result = CliRunner().invoke(
+        app,
+        ["serve", "--database", database, "--port", "1"],
+        env={**env, "PSEUDOPROG_PACS_PASSWORD": ""},
+    )
+    assert result.exit_code == 2
+    assert message in result.output

@@ -51,6 +51,16 @@ def serve(
             "address is counted per process, by account in the database).",
         ),
     ] = 1,
+    pacs_url: Annotated[
+        str | None,
+        typer.Option(
+            "--pacs-url",
+            envvar="PSEUDOPROG_PACS_URL",
+            help="DICOMweb root of the PACS that editors send a patient's SR to; credentials "
+            "in PSEUDOPROG_PACS_USER and PSEUDOPROG_PACS_PASSWORD, or PSEUDOPROG_PACS_TOKEN.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the web application (pages and the API under /api/v1) on DATABASE, bringing its
     schema up to date first."""
@@ -62,6 +72,8 @@ def serve(
     from pseudoprog.web.app import create_app
 
     _logging(access_log=access_log)
+    if pacs_url:
+        _check_pacs(pacs_url)
     sock = listening_socket(host, port)
     err_console.print(f"pseudoprog on http://{host}:{port}/ (database {_shown(database)})")
     # uvicorn's own access log prints query strings, which may name patients: off.
@@ -127,6 +139,19 @@ def listening_socket(host: str, port: int) -> socket.socket:
         ) from None
     sock.set_inheritable(True)
     return sock
+
+
+def _check_pacs(url: str) -> None:
+    """Check the PACS settings before serving, and hand the URL to the application (and its
+    worker processes) through the environment, where it reads the credentials too."""
+    import os
+
+    from pseudoprog.io.dicomweb import ENV_URL, PacsSettings
+
+    os.environ[ENV_URL] = url
+    settings = PacsSettings.from_environment()
+    if settings is not None:
+        err_console.print(f"PACS for the SR push: {settings.url} (authentication {settings.auth})")
 
 
 _URL_VARIABLE = "PSEUDOPROG_SERVE_DATABASE"
