@@ -148,25 +148,31 @@ def _parts(
 
 
 def _replace(
-    values: pa.Array, first: int, stop: int, reference: dict[int, Any], text: Callable[[Any], str]
+    values: pa.Array,
+    first: int,
+    stop: int,
+    reference: dict[int, Assessment],
+    text: Callable[[Assessment, int], str],
 ) -> pa.Array:
-    """``values`` of lesions ``first:stop`` with the reference text put in for routed ones."""
-    inside = [i for i in reference if first <= i < stop]
+    """``values`` of lesions ``first:stop`` with ``text(assessment, position)`` put in for
+    the lesions assessed by the reference engine."""
+    inside = sorted(i for i in reference if first <= i < stop)
     if not inside:
         return values
     mask = np.zeros(stop - first, dtype=bool)
     mask[np.array(inside) - first] = True
-    ordered = [text(reference[i]) for i in sorted(inside)]
+    ordered = [text(reference[i], i) for i in inside]
     return pc.replace_with_mask(values, pa.array(mask), pa.array(ordered, values.type))
 
 
-def _joined(values: pa.Array, sep: str) -> memoryview:
-    """The values joined by ``sep`` as one UTF-8 buffer."""
+def _buffer(values: pa.Array) -> memoryview:
+    """The text of all the values, end to end, without copying it."""
     if not len(values):
         return memoryview(b"")
-    offsets = pa.array([0, len(values)], pa.int32())
-    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, values), sep)
-    return memoryview(joined[0].as_buffer())
+    offsets = np.frombuffer(
+        values.buffers()[1], dtype=np.int32, count=len(values) + 1, offset=values.offset * 4
+    )
+    return memoryview(values.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
 
 
 def columnar_pieces(
@@ -192,22 +198,19 @@ def columnar_pieces(
     if output_format == "csv":
 
         def build_csv(text: ColumnarText, first: int, stop: int) -> memoryview:
-            rows = _replace(text.csv_rows(), first, stop, reference, lambda a: csv_rows([a]))
-            return _joined(rows, "")
+            rows = _replace(text.csv_rows(), first, stop, reference, lambda a, _: csv_rows([a]))
+            return _buffer(rows)
 
         yield csv_header().encode("utf-8")
         yield from _parts(cohort, results, params=params, build=build_csv, threads=threads)
         return
 
     def build(text: ColumnarText, first: int, stop: int) -> memoryview:
-        objects = _replace(
-            text.json_objects(),
-            first,
-            stop,
-            reference,
-            lambda a: orjson.dumps(a.to_dict()).decode(),
-        )
-        return _joined(objects, ",")
+        def dumped(a: Assessment, position: int) -> str:
+            return orjson.dumps(a.to_dict()).decode() + ("," if position < stop - 1 else "")
+
+        objects = _replace(text.json_objects(","), first, stop, reference, dumped)
+        return _buffer(objects)
 
     # the head and the tail of json_document, and its commas between non-empty chunks
     head, tail = json_document([], parameters=params, as_of=as_of, notices=cohort.notices)

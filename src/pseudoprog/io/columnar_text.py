@@ -26,6 +26,7 @@ __all__ = [
     "join",
     "join_lists",
     "quoted",
+    "repeat",
     "scatter",
     "texts",
 ]
@@ -37,6 +38,11 @@ Part: TypeAlias = Any
 def texts(values: Sequence[str]) -> pa.Array:
     """Python strings as an Arrow string array."""
     return pa.array(list(values), pa.string())
+
+
+def repeat(text: str, size: int) -> pa.Array:
+    """``text`` on ``size`` rows."""
+    return pa.repeat(pa.scalar(text, pa.string()), size)
 
 
 def floats(values: npt.NDArray[np.floating[Any]], fmt: Callable[[float], str]) -> pa.Array:

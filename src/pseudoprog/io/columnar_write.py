@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +43,7 @@ from pseudoprog.io.columnar_text import (
     join,
     join_lists,
     quoted,
+    repeat,
     scatter,
     texts,
 )
@@ -187,10 +188,10 @@ class ColumnarText:
 
         g = subset(RuleCode.NO_BASELINE)
         first.append((g, join(name(g), ": no study on or before treatment")))
-        second.append((g, texts([""] * len(g))))
+        second.append((g, repeat("", len(g))))
         g = subset(RuleCode.NO_FOLLOW_UP)
         first.append((g, join(name(g), ": no follow-up study after treatment")))
-        second.append((g, texts([""] * len(g))))
+        second.append((g, repeat("", len(g))))
         for code in (RuleCode.PARTIAL_RESPONSE, RuleCode.STABLE):
             g = subset(code)
             base = self.base_size[g]
@@ -224,7 +225,7 @@ class ColumnarText:
                     " mm",
                 )
             first.append((g, text))
-            second.append((g, texts([""] * len(g))))
+            second.append((g, repeat("", len(g))))
 
         g = np.flatnonzero(rule >= RuleCode.GROWTH_PERSISTED)
         base, peak = self.base_size[g], self.peak_size[g]
@@ -461,7 +462,7 @@ class ColumnarText:
         def number_or_null(
             mask: npt.NDArray[np.bool_], values: npt.NDArray[np.float64], fmt: _Format
         ) -> pa.Array:
-            shown = texts(["null"] * len(mask))
+            shown = repeat("null", len(mask))
             g = np.flatnonzero(mask)
             if len(g):
                 shown = pc.replace_with_mask(shown, pa.array(mask), floats(values[g], fmt))
@@ -536,7 +537,7 @@ class ColumnarText:
     def _from_deciding(self, values: pa.Array, otherwise: str) -> pa.Array:
         """Per lesion, the deciding group's value (``otherwise`` when none decides)."""
         if not len(values):
-            return texts([otherwise] * self.n)
+            return repeat(otherwise, self.n)
         taken = values.take(pa.array(np.maximum(self.a.deciding, 0)))
         return choose(self._decided, taken, otherwise)
 
@@ -555,7 +556,7 @@ class ColumnarText:
         if len(self.a.rule):
             taken = names.take(pa.array(self.a.group_sequence[np.maximum(self.a.deciding, 0)]))
         else:
-            taken = texts([""] * self.n)
+            taken = repeat("", self.n)
         return choose(self._decided, taken, "")
 
     @cached_property
@@ -633,7 +634,7 @@ class ColumnarText:
         none = np.flatnonzero(self._undecided_follow_up)
         add(
             none * 8 + 7,
-            texts(["no follow-up study to judge"] * len(none)),
+            repeat("no follow-up study to judge", len(none)),
             WarningKind.NO_FOLLOW_UP.value,
         )
 
@@ -683,13 +684,7 @@ class ColumnarText:
         treated = self.lesions.treated
         months = self.params.min_follow_up_months
         unique, inverse = np.unique(treated, return_inverse=True)
-        needed = np.array(
-            [
-                (_inclusion.add_months(_EPOCH + timedelta(days=d), months) - _EPOCH).days
-                for d in unique.tolist()
-            ],
-            dtype=np.int64,
-        )
+        needed = np.array([_months_later(d, months) for d in unique.tolist()], dtype=np.int64)
         return needed[inverse.ravel()] if len(unique) else treated
 
     @cached_property
@@ -774,15 +769,16 @@ class ColumnarText:
             (growing, change),
             (growing & (back_row >= 0), (back_day - treated) / 7),
         ):
-            shown = texts([empty] * self.n)
+            shown = repeat(empty, self.n)
             rows = np.flatnonzero(mask)
             if len(rows):
                 shown = pc.replace_with_mask(shown, pa.array(mask), floats(values[rows], fmt))
             out.append(shown)
         return tuple(out)
 
-    def json_objects(self) -> pa.Array:
-        """Per lesion, ``orjson.dumps(assessment.to_dict())`` as text."""
+    def json_objects(self, separator: str = "") -> pa.Array:
+        """Per lesion, ``orjson.dumps(assessment.to_dict())`` as text, ``separator`` after
+        each but the last."""
         peak, change, back = self._deciding_numbers(_rounded, "null")
         deciding = choose(self._decided, quoted(self.deciding_sequence), "null")
         return join(
@@ -809,6 +805,7 @@ class ColumnarText:
             '],"inclusion":[',
             self.inclusion_json,
             "]}",
+            choose(np.arange(self.n) < self.n - 1, separator, ""),
         )
 
     def _sequence_responses(self) -> list[pa.Array]:
@@ -877,7 +874,7 @@ class ColumnarText:
             "patient_id": lesions.patient_id,
             "lesion_id": lesions.lesion_id,
             "response": self.category,
-            "primary_sequence": texts([self.params.primary_sequence.value] * n),
+            "primary_sequence": repeat(self.params.primary_sequence.value, n),
             "deciding_sequence": optional(self.deciding_sequence),
         }
         for name, (mask, values) in group.items():
@@ -931,6 +928,12 @@ class ColumnarText:
                 else:
                     columns[key] = pa.nulls(n, pa.float64())
         return columns
+
+
+@lru_cache(maxsize=1 << 16)
+def _months_later(day: int, months: int) -> int:
+    """:func:`~pseudoprog.criteria.inclusion.add_months` on days since 1970."""
+    return (_inclusion.add_months(_EPOCH + timedelta(days=day), months) - _EPOCH).days
 
 
 def _disagree_text(code: int) -> str:
