@@ -1,23 +1,34 @@
 """Benchmark ``pseudoprog classify`` end to end on a large synthetic registry.
 
 The registry has 100,000 lesions with 8 studies (a baseline and 7 follow-ups) on each of 3
-sequences: 2.4 million measurement rows. The script writes the CSV files, runs the real
-command (``pseudoprog classify --format json --output ...``) in a subprocess, and prints the
-wall time, lesions per second and the command's peak memory; then it times the stages in
-process (reading and validating, classifying, writing JSON) to show where the time goes.
+sequences: 2.4 million measurement rows. The script writes the CSV files, then:
 
-Usage: ``python benchmarks/classify.py [--lesions N] [--keep DIR]``. Target on a 2-core
-machine: the whole registry in under 10 s and under 2 GB.
+* runs the real command (``pseudoprog classify --format F --output ...``) in a fresh process
+  for each engine (``--engine columnar``, the default path, and ``--engine reference``) and
+  each format (json, csv, parquet), ``--runs`` times, and prints the median and range of the
+  wall time, the CPU time (user + sys of the command and its workers, as ``/usr/bin/time``
+  counts it), the peak memory of the process tree (PSS and RSS summed over the processes,
+  sampled every 20 ms, and the largest process's own peak RSS), and the load average of the
+  machine before each run;
+* checks that both engines wrote the same bytes (JSON, CSV) or the same table (Parquet);
+* times the column engine's stages in this process: load, rules, text and write.
+
+Usage: ``python benchmarks/classify.py [--lesions N] [--runs R] [--keep DIR]
+[--formats json,csv,parquet] [--engines columnar,reference] [--no-stages]``. Target on a
+2-core machine: the whole registry in under 3 s and under 1 GB (JSON, column engine).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -108,65 +119,130 @@ def _tree_memory_mb(root: int) -> tuple[float, float]:
     return pss / 2**20, rss / 2**20
 
 
-def run_cli(lesions: Path, measurements: Path, output: Path) -> tuple[float, float, float]:
-    """Run the command; return wall seconds and peak memory in MB (PSS and RSS sums).
+@dataclass(frozen=True)
+class Run:
+    """One run of the command."""
 
-    Memory is sampled every 20 ms over the command and its worker processes.
+    wall: float
+    cpu: float
+    pss_mb: float
+    rss_mb: float
+    max_rss_mb: float
+    load: float
+
+
+def run_cli(
+    lesions: Path, measurements: Path, output: Path, *, output_format: str, engine: str
+) -> Run:
+    """Run the command once in a fresh process and measure it.
+
+    Memory is sampled every 20 ms over the command and its worker processes; CPU time is the
+    user and system time of the command and the workers it waited for (``wait4``).
     """
     exe = Path(sys.executable).with_name("pseudoprog")
+    load = os.getloadavg()[0]
+    args = [
+        str(exe),
+        "classify",
+        "--lesions",
+        str(lesions),
+        "--measurements",
+        str(measurements),
+        "--format",
+        output_format,
+        "--output",
+        str(output),
+        "--engine",
+        engine,
+    ]
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        [
-            str(exe),
-            "classify",
-            "--lesions",
-            str(lesions),
-            "--measurements",
-            str(measurements),
-            "--format",
-            "json",
-            "--output",
-            str(output),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak_pss = peak_rss = 0.0
-    while proc.poll() is None:
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
         pss, rss = _tree_memory_mb(proc.pid)
         peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
         time.sleep(0.02)
     wall = time.perf_counter() - start
-    _, stderr = proc.communicate()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"pseudoprog classify failed:\n{stderr}")
-    return wall, peak_pss, peak_rss
+    return Run(
+        wall=wall,
+        cpu=usage.ru_utime + usage.ru_stime,
+        pss_mb=peak_pss,
+        rss_mb=peak_rss,
+        max_rss_mb=usage.ru_maxrss / 1024,
+        load=load,
+    )
 
 
-def stages(lesions: Path, measurements: Path) -> dict[str, float]:
-    """Time the stages in process."""
-    from pseudoprog.criteria.amini2016 import DEFAULT_PARAMETERS, assess_many
-    from pseudoprog.io.cohort import load_cohort
-    from pseudoprog.io.results import assessments_to_json
+def _median_range(values: list[float], fmt: str) -> str:
+    low, high = min(values), max(values)
+    median = statistics.median(values)
+    return f"{median:{fmt}} ({low:{fmt}}-{high:{fmt}})"
+
+
+def same_output(first: Path, second: Path, output_format: str) -> bool:
+    """Whether two outputs are the same bytes (JSON, CSV) or the same table (Parquet)."""
+    if output_format != "parquet":
+        return _same_bytes(first, second)
+    import pyarrow.parquet as pq
+
+    part = "part-00000.parquet"
+    meta = "_classification.json"
+    return pq.read_table(first / part).equals(pq.read_table(second / part)) and _same_bytes(
+        first / meta, second / meta
+    )
+
+
+def _same_bytes(first: Path, second: Path) -> bool:
+    if first.stat().st_size != second.stat().st_size:
+        return False
+    with first.open("rb") as a, second.open("rb") as b:
+        while True:
+            x, y = a.read(1 << 22), b.read(1 << 22)
+            if x != y:
+                return False
+            if not x:
+                return True
+
+
+def stages(lesions: Path, measurements: Path, output: Path) -> dict[str, float]:
+    """Time the column engine's stages in this process (JSON output, two threads)."""
+    from pseudoprog.criteria.amini2016 import DEFAULT_PARAMETERS
+    from pseudoprog.io.columnar_classify import assess_cohort, columnar_pieces
+    from pseudoprog.io.columnar_load import load_columns
 
     times = {}
     start = time.perf_counter()
-    cohort = load_cohort(lesions=lesions, measurements=measurements)
-    times["read + validate"] = time.perf_counter() - start
+    cohort = load_columns(lesions=lesions, measurements=measurements)
+    if cohort is None:
+        raise SystemExit("the column loader did not cover the registry")
+    times["load"] = time.perf_counter() - start
     start = time.perf_counter()
-    results = assess_many(cohort.histories)
-    times["classify"] = time.perf_counter() - start
+    results = assess_cohort(cohort, params=DEFAULT_PARAMETERS)
+    times["rules"] = time.perf_counter() - start
     start = time.perf_counter()
-    assessments_to_json(results, parameters=DEFAULT_PARAMETERS)
-    times["to JSON"] = time.perf_counter() - start
+    pieces = list(columnar_pieces(cohort, params=DEFAULT_PARAMETERS, results=results))
+    times["text (JSON, 2 threads)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    with output.open("wb") as handle:
+        handle.writelines(pieces)
+    times["write"] = time.perf_counter() - start
     return times
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--lesions", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each command (median)")
     parser.add_argument("--keep", type=Path, help="keep the registry in this folder")
+    parser.add_argument("--formats", default="json,csv,parquet")
+    parser.add_argument("--engines", default="columnar,reference")
     parser.add_argument("--no-stages", action="store_true", help="skip the in-process timing")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="pseudoprog-bench-"))
@@ -180,20 +256,44 @@ def main() -> None:
         f"{time.perf_counter() - start:.1f} s"
     )
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
-    wall, pss, rss = run_cli(lesions, measurements, folder / "classification.json")
+    engines = args.engines.split(",")
+    formats = args.formats.split(",")
     print(
-        f"pseudoprog classify (end to end, JSON output): {wall:.2f} s, "
-        f"{args.lesions / wall:,.0f} lesions/s"
+        f"{'engine':<10}{'format':<9}{'wall s':>20}{'CPU s':>20}{'PSS MB':>9}{'RSS MB':>9}"
+        f"{'max RSS':>9}{'load':>12}"
     )
-    print(
-        f"peak memory of the command and its workers: {pss:,.0f} MB (PSS: shared pages "
-        f"counted once), {rss:,.0f} MB (RSS summed over processes)"
-    )
-    met = wall < 10 and pss < 2048
-    print(f"target: under 10 s and 2,048 MB -> {'met' if met else 'NOT met'}")
+    outputs: dict[tuple[str, str], Path] = {}
+    for output_format in formats:
+        for engine in engines:
+            out = folder / f"classification-{engine}.{output_format}"
+            runs = []
+            for _ in range(args.runs):
+                if out.is_dir():
+                    shutil.rmtree(out)
+                runs.append(
+                    run_cli(lesions, measurements, out, output_format=output_format, engine=engine)
+                )
+            outputs[engine, output_format] = out
+            loads = [r.load for r in runs]
+            print(
+                f"{engine:<10}{output_format:<9}"
+                f"{_median_range([r.wall for r in runs], '.2f'):>20}"
+                f"{_median_range([r.cpu for r in runs], '.2f'):>20}"
+                f"{max(r.pss_mb for r in runs):>9.0f}{max(r.rss_mb for r in runs):>9.0f}"
+                f"{max(r.max_rss_mb for r in runs):>9.0f}"
+                f"{min(loads):>6.2f}-{max(loads):.2f}"
+            )
+        if len(engines) > 1:
+            first, *others = (outputs[e, output_format] for e in engines)
+            same = all(same_output(first, other, output_format) for other in others)
+            print(f"  {output_format}: engines give the same output -> {'yes' if same else 'NO'}")
+    print("(medians of the runs, ranges in brackets; memory: the largest peak of the runs)")
     if not args.no_stages:
-        for name, seconds in stages(lesions, measurements).items():
-            print(f"  {name:<16}{seconds:6.2f} s")
+        print(f"column engine stages in process (load average {os.getloadavg()[0]:.2f}):")
+        for name, seconds in stages(lesions, measurements, folder / "stages.json").items():
+            print(f"  {name:<24}{seconds:6.2f} s")
+    if args.keep is None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

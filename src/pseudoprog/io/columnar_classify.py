@@ -38,6 +38,7 @@ from pseudoprog.io.results import csv_header, csv_rows, json_document
 
 __all__ = [
     "READ_EVENTS",
+    "assess_cohort",
     "classify_columnar",
     "classify_columnar_table",
     "classify_files",
@@ -73,9 +74,11 @@ def reference_lesions(cohort: ColumnarCohort) -> npt.NDArray[np.bool_]:
     return route
 
 
-def _assess(
-    cohort: ColumnarCohort, params: Amini2016Parameters, as_of: date | None
+def assess_cohort(
+    cohort: ColumnarCohort, *, params: Amini2016Parameters, as_of: date | None = None
 ) -> ColumnarAssessment:
+    """The rules of :func:`~pseudoprog.criteria.amini2016_columnar.assess_columns` applied to
+    a loaded registry."""
     return assess_columns(
         lesion=cohort.lesion,
         sequence=cohort.sequence,
@@ -182,17 +185,20 @@ def columnar_pieces(
     as_of: date | None = None,
     output_format: str = "json",
     threads: int = 2,
+    results: ColumnarAssessment | None = None,
 ) -> Iterator[bytes | memoryview]:
     """The pieces of :func:`classify_columnar`, each made when it is asked for.
 
     The parts of the registry are built on threads a little ahead of the pieces consumed, so
-    that a writer holds only a few parts in memory, never the whole document.
+    that a writer holds only a few parts in memory, never the whole document. ``results``
+    are the cohort's rules results when already computed (:func:`assess_cohort`).
     """
     if not supports(params):
         raise ValueError("these parameters need the reference engine")
     if output_format not in ("json", "csv"):
         raise ValueError(f"unknown output format {output_format!r}")
-    results = _assess(cohort, params, as_of)
+    if results is None:
+        results = assess_cohort(cohort, params=params, as_of=as_of)
     reference = _reference(cohort, reference_lesions(cohort), params, as_of)
 
     if output_format == "csv":
@@ -278,7 +284,7 @@ def classify_columnar_table(
 
     if not supports(params):
         raise ValueError("these parameters need the reference engine")
-    results = _assess(cohort, params, as_of)
+    results = assess_cohort(cohort, params=params, as_of=as_of)
     reference = _reference(cohort, reference_lesions(cohort), params, as_of)
 
     def build(text: ColumnarText, first: int, stop: int) -> pa.Table:
