@@ -46,7 +46,7 @@ def _stop(address: str, processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait(timeout=20)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dask_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The address of a running ``dask scheduler`` with two one-thread ``dask worker``s."""
     from distributed import Client
@@ -165,7 +165,7 @@ def make_registry(folder: Path, *, lesions: int = 600, seed: int = 3) -> dict[st
     return {name: folder / f"{name}.parquet" for name in ("lesions", "measurements", "events")}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The generated registry's Parquet tables."""
     return make_registry(tmp_path_factory.mktemp("registry"))
