@@ -142,3 +142,19 @@ def test_exact_matches_the_reference_on_random_volumes(
     ct = curves.astype(np.float32 if single else np.float64)
     fast, ref = both("extended-tofts", t, ct, cp, method="exact", bounds=Bounds(ve_max=ve_max))
     check(fast, ref, t, cp, ct)
+
+
+@pytest.mark.parametrize("ve_max", [1.0, 0.4, 0.15])
+def test_the_ve_face_is_searched_wherever_the_limit_binds(ve_max: float) -> None:
+    """The compiled fit searches the face ve = ve_max only where that limit changed the other
+    candidates; the answers, the voxels ending on the face included, are the reference's."""
+    from pseudoprog.perfusion import Bounds
+
+    t = sampling(True)
+    curves, cp = volume(t, 3000, seed=21, background=0.4)
+    ct = curves.astype(np.float32)
+    fast, ref = both("extended-tofts", t, ct, cp, method="exact", bounds=Bounds(ve_max=ve_max))
+    on_face = (ref.flags.reshape(-1) & FitFlag.VE_AT_BOUND) != 0
+    assert on_face.sum() > 30  # the face wins for many voxels: the search was not skipped
+    np.testing.assert_array_equal((fast.flags.reshape(-1) & FitFlag.VE_AT_BOUND) != 0, on_face)
+    check(fast, ref, t, cp, ct)

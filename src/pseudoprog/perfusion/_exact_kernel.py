@@ -278,6 +278,12 @@ def fit_voxels(
             rss = base - best * best
         hard = not np.isfinite(rss) or vp < 0 or ve > ve_max
         if hard:
+            # The ve face (candidate 4) is searched only where the limit ve <= ve_max binds:
+            # the unconstrained optimum exceeds it, or it changed what candidate 2 or 3 found
+            # (another cell than without it, or the fall-back to a node). Elsewhere the best
+            # of candidates 1-3 also solves the problem without that limit, and no point of
+            # the face, which lies inside that problem's domain, can do better.
+            ve_binds = ve > ve_max
             # Candidate 1: no uptake (Ktrans = 0, vp ≥ 0).
             p0c = p0 if not p0 < 0.0 else 0.0
             kt = 0.0
@@ -294,10 +300,13 @@ def fit_voxels(
                 zr = np.float64(z[r])
                 for c in range(size):
                     grid[c] += zr * f_nodes_t[r, c]
+            free_cell = _argmax(grid)
             for c in range(size):
                 if grid[c] > f_limit[c]:
                     grid[c] = -np.inf
             cell = _argmax(grid)
+            if cell != free_cell:
+                ve_binds = True
             c_kt = 0.0
             c_vp = 0.0
             c_ve = np.nan
@@ -312,6 +321,7 @@ def fit_voxels(
                 u = nodes[cell] + step * x
                 c_kt = best / nb
                 if c_kt > ve_max * np.exp(u):  # fall back to the feasible node
+                    ve_binds = True
                     f_node = 0.0
                     for r in range(rank):
                         f_node += z[r] * f_nodes_t[r, cell]
@@ -326,13 +336,21 @@ def fit_voxels(
                 kt, vp, ve, kep, rss, flag = c_kt, c_vp, c_ve, c_kep, c_rss, c_flag
 
             # Candidate 3: the feasible interior (vp ≥ 0, ve ≤ ve_max at the nodes).
+            free_best = -np.inf
             for c in range(size):
                 s = np.float64(row[c])
-                if s * slope[c] > p0 or s > e_limit[c]:
+                if s * slope[c] > p0:
+                    grid[c] = -np.inf
+                    continue
+                if s > free_best:
+                    free_best = s
+                if s > e_limit[c]:
                     grid[c] = -np.inf
                 else:
                     grid[c] = row[c]
             cell = _argmax(grid)
+            if grid[cell] < free_best:
+                ve_binds = True
             if grid[cell] > threshold:
                 lower, upper = _ends(cell, last)
                 _coefficients(e_table, cell, z, coef)
@@ -342,6 +360,8 @@ def fit_voxels(
                 u = nodes[cell] + step * x
                 c_kt = best / ne_u
                 c_vp = (p0 - c_kt * g01) / g00
+                if c_kt > ve_max * np.exp(u):
+                    ve_binds = True
                 if c_vp < 0 or c_kt > ve_max * np.exp(u):  # fall back to the feasible node
                     s_node = _dot(z, e_nodes[cell])
                     c_kt = s_node / ne_nodes[cell]
@@ -355,62 +375,64 @@ def fit_voxels(
                     kt, vp, ve, kep, rss, flag = c_kt, c_vp, c_ve, c_kep, c_rss, 0
 
             # Candidate 4: the face ve = ve_max (_ve_face), vp ≥ 0.
-            for c in range(size):
-                grid[c] = 0.0
-            for r in range(rank):
-                zr = z[r]
+            if ve_binds:
                 for c in range(size):
-                    grid[c] += zr * b_nodes_t[r, c]
-            for c in range(size):
-                grid[c] = _face_rss(
-                    grid[c], g01_nodes[c], g11_nodes[c], kep_nodes[c], p0, y2, g00, ve_max
-                )
-            cell = _argmin(grid)
-            _coefficients(b_table, cell, z, coef)
-            lower, upper = _ends(cell, last)
-            g01_c = g01_table[cell]
-            g11_c = g11_table[cell]
-            node_u = nodes[cell]
-            for m in range(_COARSE):
-                rss_coarse[m] = _ve_face_rss_at(
-                    coarse_x[m], lower, upper, coef, g01_c, g11_c, node_u, step, p0, y2, g00,
-                    ve_max, terms,
-                )  # fmt: skip
-            centre = coarse_x[_argmin(rss_coarse)]
-            for m in range(_FINE):
-                xs[m] = _clip(centre + fine_dx[m], lower, upper)
-                vals[m] = _ve_face_rss_at(
-                    xs[m], lower, upper, coef, g01_c, g11_c, node_u, step, p0, y2, g00, ve_max,
+                    grid[c] = 0.0
+                for r in range(rank):
+                    zr = z[r]
+                    for c in range(size):
+                        grid[c] += zr * b_nodes_t[r, c]
+                for c in range(size):
+                    grid[c] = _face_rss(
+                        grid[c], g01_nodes[c], g11_nodes[c], kep_nodes[c], p0, y2, g00, ve_max
+                    )
+                cell = _argmin(grid)
+                _coefficients(b_table, cell, z, coef)
+                lower, upper = _ends(cell, last)
+                g01_c = g01_table[cell]
+                g11_c = g11_table[cell]
+                node_u = nodes[cell]
+                for m in range(_COARSE):
+                    rss_coarse[m] = _ve_face_rss_at(
+                        coarse_x[m], lower, upper, coef, g01_c, g11_c, node_u, step, p0, y2, g00,
+                        ve_max, terms,
+                    )  # fmt: skip
+                centre = coarse_x[_argmin(rss_coarse)]
+                for m in range(_FINE):
+                    xs[m] = _clip(centre + fine_dx[m], lower, upper)
+                    vals[m] = _ve_face_rss_at(
+                        xs[m], lower, upper, coef, g01_c, g11_c, node_u, step, p0, y2, g00, ve_max,
+                        terms,
+                    )  # fmt: skip
+                best_m = _argmin(vals)
+                value = vals[best_m]
+                left = vals[max(best_m - 1, 0)]
+                right = vals[min(best_m + 1, _FINE - 1)]
+                denom = left - 2.0 * value + right
+                spacing = (fine_dx[_FINE - 1] - fine_dx[0]) / (_FINE - 1)
+                shift = 0.0
+                if best_m > 0 and best_m < _FINE - 1 and denom > 0 and np.isfinite(denom):
+                    shift = 0.5 * (left - right) / denom
+                x_best = xs[best_m]
+                x_par = _clip(x_best + _clip(shift, -0.5, 0.5) * spacing, lower, upper)
+                rss_par = _ve_face_rss_at(
+                    x_par, lower, upper, coef, g01_c, g11_c, node_u, step, p0, y2, g00, ve_max,
                     terms,
                 )  # fmt: skip
-            best_m = _argmin(vals)
-            value = vals[best_m]
-            left = vals[max(best_m - 1, 0)]
-            right = vals[min(best_m + 1, _FINE - 1)]
-            denom = left - 2.0 * value + right
-            spacing = (fine_dx[_FINE - 1] - fine_dx[0]) / (_FINE - 1)
-            shift = 0.0
-            if best_m > 0 and best_m < _FINE - 1 and denom > 0 and np.isfinite(denom):
-                shift = 0.5 * (left - right) / denom
-            x_best = xs[best_m]
-            x_par = _clip(x_best + _clip(shift, -0.5, 0.5) * spacing, lower, upper)
-            rss_par = _ve_face_rss_at(
-                x_par, lower, upper, coef, g01_c, g11_c, node_u, step, p0, y2, g00, ve_max, terms
-            )
-            if rss_par <= value:
-                x_final = x_par
-                c_rss = rss_par
-            else:
-                x_final = x_best
-                c_rss = value
-            _terms(x_final, terms)
-            g01_f = _dot(g01_c, terms)
-            c_kep = np.exp(node_u + step * x_final)
-            c_kt = ve_max * c_kep
-            rest = p0 - c_kt * g01_f
-            c_vp = (rest if not rest < 0.0 else 0.0) / g00
-            if np.isfinite(c_rss) and not rss <= c_rss:
-                kt, vp, ve, kep, rss, flag = c_kt, c_vp, ve_max, c_kep, c_rss, ve_bound_bit
+                if rss_par <= value:
+                    x_final = x_par
+                    c_rss = rss_par
+                else:
+                    x_final = x_best
+                    c_rss = value
+                _terms(x_final, terms)
+                g01_f = _dot(g01_c, terms)
+                c_kep = np.exp(node_u + step * x_final)
+                c_kt = ve_max * c_kep
+                rest = p0 - c_kt * g01_f
+                c_vp = (rest if not rest < 0.0 else 0.0) / g00
+                if np.isfinite(c_rss) and not rss <= c_rss:
+                    kt, vp, ve, kep, rss, flag = c_kt, c_vp, ve_max, c_kep, c_rss, ve_bound_bit
 
         # _finish: clip round-off, flag kep at the ends of the search range.
         if rss < 0.0:
