@@ -8,8 +8,8 @@ sequences: 2.4 million measurement rows. The script writes the CSV files, then:
   each format (json, csv, parquet), ``--runs`` times, and prints the median and range of the
   wall time, the CPU time (user + sys of the command and its workers, as ``/usr/bin/time``
   counts it), the peak memory of the process tree (PSS and RSS summed over the processes,
-  sampled every 20 ms, and the largest process's own peak RSS), and the load average of the
-  machine before each run;
+  sampled every 20 ms, and the sum of the processes' own peak RSS, ``VmHWM``), and the load
+  average of the machine before each run;
 * checks that both engines wrote the same bytes (JSON, CSV) or the same table (Parquet);
 * times the column engine's stages in this process: load, rules, text and write.
 
@@ -94,13 +94,14 @@ def make_registry(n_lesions: int, out: Path, *, seed: int = 7) -> tuple[Path, Pa
     return out / "lesions.csv", out / "measurements.csv"
 
 
-def _tree_memory_mb(root: int) -> tuple[float, float]:
-    """Memory of a process and all its descendants, in MB: (sum of PSS, sum of RSS).
+def _tree_memory_mb(root: int) -> tuple[float, float, float]:
+    """Memory of a process and all its descendants, in MB: sums of PSS, RSS and peak RSS.
 
     PSS (proportional set size) splits each page shared by forked workers among them, so its
-    sum is the memory really used; the RSS sum counts shared pages once per process.
+    sum is the memory really used; the RSS sum counts shared pages once per process. The peak
+    RSS (``VmHWM``) of each process covers the time between two samples.
     """
-    pss = rss = 0
+    pss = rss = hwm = 0
     todo = [root]
     while todo:
         pid = todo.pop()
@@ -111,12 +112,16 @@ def _tree_memory_mb(root: int) -> tuple[float, float]:
                         pss += int(line.split()[1]) * 1024
                     elif line.startswith("Rss:"):
                         rss += int(line.split()[1]) * 1024
+            with open(f"/proc/{pid}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmHWM:"):
+                        hwm += int(line.split()[1]) * 1024
             for task in os.listdir(f"/proc/{pid}/task"):
                 with open(f"/proc/{pid}/task/{task}/children") as handle:
                     todo += [int(c) for c in handle.read().split()]
         except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError):
             continue
-    return pss / 2**20, rss / 2**20
+    return pss / 2**20, rss / 2**20, hwm / 2**20
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ class Run:
     cpu: float
     pss_mb: float
     rss_mb: float
-    max_rss_mb: float
+    hwm_mb: float
     load: float
 
 
@@ -157,13 +162,13 @@ def run_cli(
     ]
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak_pss = peak_rss = 0.0
+    peak_pss = peak_rss = peak_hwm = 0.0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
-        pss, rss = _tree_memory_mb(proc.pid)
-        peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+        pss, rss, hwm = _tree_memory_mb(proc.pid)
+        peak_pss, peak_rss, peak_hwm = max(peak_pss, pss), max(peak_rss, rss), max(peak_hwm, hwm)
         time.sleep(0.02)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -175,7 +180,7 @@ def run_cli(
         cpu=usage.ru_utime + usage.ru_stime,
         pss_mb=peak_pss,
         rss_mb=peak_rss,
-        max_rss_mb=usage.ru_maxrss / 1024,
+        hwm_mb=peak_hwm,
         load=load,
     )
 
@@ -212,27 +217,29 @@ def _same_bytes(first: Path, second: Path) -> bool:
 
 
 def stages(lesions: Path, measurements: Path, output: Path) -> dict[str, float]:
-    """Time the column engine's stages in this process (JSON output, two threads)."""
+    """Time the column engine's stages in this process (JSON output, two threads), with the
+    allocator the command uses."""
     from pseudoprog.criteria.amini2016 import DEFAULT_PARAMETERS
-    from pseudoprog.io.columnar_classify import assess_cohort, columnar_pieces
+    from pseudoprog.io.columnar_classify import assess_cohort, columnar_pieces, reusing_allocator
     from pseudoprog.io.columnar_load import load_columns
 
     times = {}
-    start = time.perf_counter()
-    cohort = load_columns(lesions=lesions, measurements=measurements)
-    if cohort is None:
-        raise SystemExit("the column loader did not cover the registry")
-    times["load"] = time.perf_counter() - start
-    start = time.perf_counter()
-    results = assess_cohort(cohort, params=DEFAULT_PARAMETERS)
-    times["rules"] = time.perf_counter() - start
-    start = time.perf_counter()
-    pieces = list(columnar_pieces(cohort, params=DEFAULT_PARAMETERS, results=results))
-    times["text (JSON, 2 threads)"] = time.perf_counter() - start
-    start = time.perf_counter()
-    with output.open("wb") as handle:
-        handle.writelines(pieces)
-    times["write"] = time.perf_counter() - start
+    with reusing_allocator():
+        start = time.perf_counter()
+        cohort = load_columns(lesions=lesions, measurements=measurements)
+        if cohort is None:
+            raise SystemExit("the column loader did not cover the registry")
+        times["load"] = time.perf_counter() - start
+        start = time.perf_counter()
+        results = assess_cohort(cohort, params=DEFAULT_PARAMETERS)
+        times["rules"] = time.perf_counter() - start
+        start = time.perf_counter()
+        pieces = list(columnar_pieces(cohort, params=DEFAULT_PARAMETERS, results=results))
+        times["text (JSON, 2 threads)"] = time.perf_counter() - start
+        start = time.perf_counter()
+        with output.open("wb") as handle:
+            handle.writelines(pieces)
+        times["write"] = time.perf_counter() - start
     return times
 
 
@@ -260,7 +267,7 @@ def main() -> None:
     formats = args.formats.split(",")
     print(
         f"{'engine':<10}{'format':<9}{'wall s':>20}{'CPU s':>20}{'PSS MB':>9}{'RSS MB':>9}"
-        f"{'max RSS':>9}{'load':>12}"
+        f"{'HWM MB':>9}{'load':>12}"
     )
     outputs: dict[tuple[str, str], Path] = {}
     for output_format in formats:
@@ -280,7 +287,7 @@ def main() -> None:
                 f"{_median_range([r.wall for r in runs], '.2f'):>20}"
                 f"{_median_range([r.cpu for r in runs], '.2f'):>20}"
                 f"{max(r.pss_mb for r in runs):>9.0f}{max(r.rss_mb for r in runs):>9.0f}"
-                f"{max(r.max_rss_mb for r in runs):>9.0f}"
+                f"{max(r.hwm_mb for r in runs):>9.0f}"
                 f"{min(loads):>6.2f}-{max(loads):.2f}"
             )
         if len(engines) > 1:

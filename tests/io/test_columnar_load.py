@@ -217,3 +217,15 @@ def test_auto_falls_back_to_the_reference_with_its_notice(tmp_path: Path) -> Non
         assert getattr(result, "exit_code", None) == 0
     assert out["auto"].read_bytes() == out["reference"].read_bytes()
     assert json.loads(out["auto"].read_bytes())["notices"]
+
+
+@pytest.mark.parametrize("output_format", ["json", "csv"])
+def test_both_engines_write_the_same_text_to_standard_output(output_format: str) -> None:
+    files = ("--lesions", EXAMPLES / "lesions.csv", "--measurements", EXAMPLES / "measurements.csv")
+    written = {}
+    for engine in ("reference", "columnar"):
+        result = classify(*files, "--format", output_format, "--engine", engine)
+        assert getattr(result, "exit_code", None) == 0
+        written[engine] = getattr(result, "stdout_bytes", b"")
+    assert written["columnar"] == written["reference"]
+    assert written["columnar"].count(b"P01-L1") == 1
