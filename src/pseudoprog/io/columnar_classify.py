@@ -59,7 +59,7 @@ READ_EVENTS = frozenset(
     }
 )
 #: Lesions written per part (bounds the memory of the text being built).
-PART_SIZE = 8192
+PART_SIZE = 4096
 
 
 def reference_lesions(cohort: ColumnarCohort) -> npt.NDArray[np.bool_]:
