@@ -282,7 +282,10 @@ def load_columns(
     ids = pa.array(parsed.ids.tolist(), pa.string())
     if pc.count_distinct(ids).as_py() != len(ids):
         return None
-    rows = _measurements(columns, ids)
+    try:
+        rows = _measurements(columns, ids)
+    except (pa.ArrowException, ValueError, IndexError):
+        rows = None  # a cell the kernels cannot read: the reference reader reports it
     if rows is None:
         return None
     lesion, sequence, day, size = rows
