@@ -11,9 +11,11 @@ A ``collection`` Bundle holds the Patient and, for each lesion and study date:
   ``http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-cancer-disease-status``): code
   LOINC 97509-4 "Cancer disease progression"; the value codes the response category in
   pseudoprog's own code system and, where one means the same, the SNOMED CT finding of
-  mCODE's condition status trend value set (PR 268910001 "Patient's condition improved",
-  SD 359746009 "Patient's condition stable", PD 271299001 "Patient's condition worsened",
-  INDETERMINATE 709137006 "Patient condition undetermined"); pseudoprogression (OPP) and the
+  mCODE's condition status trend value set
+  (``http://hl7.org/fhir/us/mcode/ValueSet/mcode-condition-status-trend-vs``, mCODE STU4
+  4.0.0: PR 268910001 "Patient's condition improved", SD 359746009 "Patient's condition
+  stable", PD 271299001 "Patient's condition worsened", INDETERMINATE 709137006 "Patient
+  condition undetermined"); pseudoprogression (OPP) and the
   other categories have no SNOMED CT equivalent here and carry only pseudoprog's code;
 - a pseudoprogression-assessment Observation (pseudoprog's code system): the probability
   that an enlargement is pseudoprogression with its interval as components, or why there is
