@@ -229,3 +229,11 @@ def test_both_engines_write_the_same_text_to_standard_output(output_format: str)
         written[engine] = getattr(result, "stdout_bytes", b"")
     assert written["columnar"] == written["reference"]
     assert written["columnar"].count(b"P01-L1") == 1
+
+
+def test_a_file_that_is_not_utf8_is_left_to_the_reference_reader(tmp_path: Path) -> None:
+    lesions, measurements, _ = small_registry().write(tmp_path)
+    measurements.write_bytes(measurements.read_bytes().replace(b"L1,", "Lé1,".encode("latin-1")))
+    assert load_columns(lesions=lesions, measurements=measurements) is None
+    with pytest.raises(InputValidationError, match="UTF-8"):
+        load_cohort(lesions=lesions, measurements=measurements)

@@ -145,8 +145,11 @@ def _read_measurement_columns(path: Path, log: ProblemLog) -> dict[str, Any] | N
     head = _tabular._open(path, source.label, "CSV file", log)
     if head is None or _tabular._not_a_csv(path, head, source.label) is not None:
         return None
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        header = next(csv.reader(handle), [])
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None  # not UTF-8 text, or not CSV: the reference reader says why
     names = [str(c).strip().lower().replace(" ", "_") for c in header]
     if sorted(names) != sorted(_MEASUREMENT_COLUMNS) or header != names:
         return None
