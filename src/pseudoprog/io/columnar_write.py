@@ -166,12 +166,9 @@ class ColumnarText:
 
     # ---- per group ----------------------------------------------------------------------
 
-    def _day(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        return self.a.day[rows]
-
     @cached_property
     def _messages(self) -> tuple[pa.Array, pa.Array]:
-        """Per group: the first reason's message, and the second's ("" when there is one)."""
+        """Per group: the first reason's message, and the second's ("" when there is none)."""
         a = self.a
         e, w, pw = self.e, self.w, self.pw
         rule = a.rule
