@@ -203,9 +203,9 @@ def bench_perfusion(n_visits: int, folder: Path) -> None:
     from tests.scale.visits import make_visits
 
     start = time.perf_counter()
-    manifest = make_visits(folder, n_visits, shape=(48, 48, 8), frames=60, method="exact")
+    manifest = make_visits(folder, n_visits, shape=(96, 96, 12), frames=60, method="exact")
     print(
-        f"perfusion: {n_visits} visits of 48x48x8 voxels (36x36x8 in the mask), 60 frames, "
+        f"perfusion: {n_visits} visits of 96x96x12 voxels (94x94x12 in the mask), 60 frames, "
         f"extended Tofts, exact fit; made in {time.perf_counter() - start:.1f} s"
     )
     for label, extra in (

@@ -30,7 +30,7 @@ def make_visits(
     """Write ``count`` visits (concentration series, sidecar, mask) and a manifest; return it.
 
     Visit ``V001`` of patient ``P001`` and so on; two visits per patient. Each series holds
-    extended Tofts curves of random parameters; the mask leaves a border out.
+    extended Tofts curves of random parameters; the mask leaves out a one-voxel border in x, y.
     """
     rng = np.random.default_rng(seed)
     t = np.arange(frames) * 5.0

@@ -171,7 +171,7 @@ def _results_in_order(
     client: Client,
     parts: Seq[Partition],
     histories: LesionHistories,
-    make_job: Callable[[Partition], _Job],
+    make_job: Callable[[Partition, LesionHistories], _Job],
     *,
     window: int,
     done: Callable[[Partition], None],
@@ -191,14 +191,10 @@ def _results_in_order(
                 if partition is None:
                     break
                 piece = histories.part(partition.start, partition.stop)
-                job = make_job(partition)
-                job = _Job(
-                    job.partition, job.engine.restricted(piece), job.output_format, job.staging
-                )
                 future = client.submit(
                     classify_partition,
                     piece,
-                    job,
+                    make_job(partition, piece),
                     key=f"pseudoprog-classify-{token}-{partition.index}",
                     pure=False,
                     retries=0,
@@ -210,12 +206,12 @@ def _results_in_order(
             partition, future = pending.popleft()
             try:
                 result = future.result()
-            except PseudoprogError:
-                raise
             except Exception as exc:
+                what = (
+                    str(exc) if isinstance(exc, PseudoprogError) else f"{type(exc).__name__}: {exc}"
+                )
                 raise PartitionFailedError(
-                    f"{_describe(partition)} failed on the cluster: {type(exc).__name__}: {exc}; "
-                    "no output was written"
+                    f"{_describe(partition)} failed on the cluster: {what}; no output was written"
                 ) from None
             finally:
                 future.release()  # type: ignore[no-untyped-call]
@@ -332,7 +328,9 @@ def _write_parquet(
                 client,
                 parts,
                 histories,
-                lambda p: _Job(p, engine, ClusterFormat.PARQUET, str(staging)),
+                lambda p, piece: _Job(
+                    p, engine.restricted(piece), ClusterFormat.PARQUET, str(staging)
+                ),
                 window=window,
                 done=done,
             )
@@ -367,7 +365,12 @@ def _write_text(
     from pseudoprog.io.results import csv_header, json_document
 
     results = _results_in_order(
-        client, parts, histories, lambda p: _Job(p, engine, output_format), window=window, done=done
+        client,
+        parts,
+        histories,
+        lambda p, piece: _Job(p, engine.restricted(piece), output_format),
+        window=window,
+        done=done,
     )
 
     def pieces() -> Iterator[bytes]:
