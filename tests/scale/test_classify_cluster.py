@@ -265,3 +265,14 @@ def test_plain_classify_does_not_import_dask(tmp_path: Path) -> None:
 def _rounded(value: Any) -> Any:
     """A number as the JSON document gives it (two decimals); other values as they are."""
     return round(value, 2) if isinstance(value, float) else value
+
+
+def test_text_to_the_terminal(cli: Callable[..., Any], dask_scheduler: str) -> None:
+    for fmt in ("json", "csv"):
+        single = cli("classify", *CASES["amini2016"], "--format", fmt)
+        cluster = cli(
+            "classify", *CASES["amini2016"], "--format", fmt, "--scheduler", dask_scheduler
+        )
+        assert single.exit_code == cluster.exit_code == 0, cluster.output
+        assert cluster.stdout == single.stdout
+        assert len(single.stdout) > 1000

@@ -139,3 +139,31 @@ def test_a_missing_required_column_is_named(
     result = cli("perfusion", "batch", "--manifest", manifest, "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert f"required column '{column}' is missing" in " ".join(result.output.split())
+
+
+def test_a_dicom_visit_takes_its_acquisition_from_the_headers(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    from tests.dicom_phantom import BOLUS_S, R1, T10_MS, write_dce_phantom
+
+    phantom = write_dce_phantom(tmp_path / "series")
+    manifest = tmp_path / "visits.csv"
+    manifest.write_text(
+        "visit_id,patient_id,dce,t1_ms,r1,baseline_frames,bolus_arrival,model,method\n"
+        f"D1,P1,series,{T10_MS},{R1},4,{BOLUS_S},extended-tofts,linear\n"
+    )
+    out = tmp_path / "out"
+    result = cli("perfusion", "batch", "--manifest", manifest, "--out", out)
+    assert result.exit_code == 0, result.output
+    single = tmp_path / "single"
+    done = cli(
+        "perfusion", "fit", "--dce", phantom.directory, "--out", single, "--t1-ms", str(T10_MS),
+        "--r1", str(R1), "--baseline-frames", "4", "--bolus-arrival", str(BOLUS_S),
+        "--model", "extended-tofts", "--method", "linear",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    for name in ("ktrans", "ve", "vp"):
+        np.testing.assert_array_equal(_map(out / "D1", name), _map(single, name))
+    settings = json.loads((out / "D1" / "fit.json").read_text())
+    assert settings["flip_angle_deg"] is not None  # from the headers
+    assert not (out / "D1" / "roi_summary.csv").exists()  # neither a mask nor an ROI
