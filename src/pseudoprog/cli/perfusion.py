@@ -1,4 +1,4 @@
-"""``pseudoprog perfusion``: DCE-MRI kinetic model fitting (sub-commands ``fit``, ``change``).
+"""``pseudoprog perfusion``: DCE-MRI kinetic model fitting (``fit``, ``change``, ``batch``).
 
 ``fit`` reads a 4-D DCE series (NIfTI, time last, or a folder of DICOM files) with its frame
 times, converts signal to
@@ -6,6 +6,8 @@ concentration when asked, fits a kinetic model in every voxel of the mask and wr
 map per parameter on the input grid, a text summary, the settings (``fit.json``), the AIF used
 (``aif.csv``) and, with ``--roi``, ROI summaries (``roi_summary.csv``). ``change`` compares an
 ROI parameter between two visits and writes the percent change as an ``evidence`` row.
+``batch`` fits every visit of a manifest with the function ``fit`` runs (:func:`run_fit`),
+here or on a Dask cluster (:mod:`pseudoprog.scale.perfusion`).
 
 Every input is checked before anything is computed; output appears only when everything
 succeeded.
