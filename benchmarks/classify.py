@@ -4,12 +4,13 @@ The registry has 100,000 lesions with 8 studies (a baseline and 7 follow-ups) on
 sequences: 2.4 million measurement rows. The script writes the CSV files, then:
 
 * runs the real command (``pseudoprog classify --format F --output ...``) in a fresh process
-  for each engine (``--engine columnar``, the default path, and ``--engine reference``) and
-  each format (json, csv, parquet), ``--runs`` times, and prints the median and range of the
-  wall time, the CPU time (user + sys of the command and its workers, as ``/usr/bin/time``
-  counts it), the peak memory of the process tree (PSS and RSS summed over the processes,
-  sampled every 20 ms, and the sum of the processes' own peak RSS, ``VmHWM``), and the load
-  average of the machine before each run;
+  under ``/usr/bin/time`` for each engine (``--engine columnar``, the default path, and
+  ``--engine reference``) and each format (json, csv, parquet), ``--runs`` times, and prints
+  the median and range of the wall time and of the CPU time (user + sys of the command and its
+  workers) and the peak RSS of the largest process; then once more with the memory of the
+  process tree sampled every 20 ms (PSS and RSS summed over the processes; the sampling slows
+  the command, so that run is not timed); and the load average of the machine before the
+  runs;
 * checks that both engines wrote the same bytes (JSON, CSV) or the same table (Parquet);
 * times the column engine's stages in this process: load, rules, text and write.
 
@@ -94,14 +95,13 @@ def make_registry(n_lesions: int, out: Path, *, seed: int = 7) -> tuple[Path, Pa
     return out / "lesions.csv", out / "measurements.csv"
 
 
-def _tree_memory_mb(root: int) -> tuple[float, float, float]:
-    """Memory of a process and all its descendants, in MB: sums of PSS, RSS and peak RSS.
+def _tree_memory_mb(root: int) -> tuple[float, float]:
+    """Memory of a process and all its descendants, in MB: (sum of PSS, sum of RSS).
 
     PSS (proportional set size) splits each page shared by forked workers among them, so its
-    sum is the memory really used; the RSS sum counts shared pages once per process. The peak
-    RSS (``VmHWM``) of each process covers the time between two samples.
+    sum is the memory really used; the RSS sum counts shared pages once per process.
     """
-    pss = rss = hwm = 0
+    pss = rss = 0
     todo = [root]
     while todo:
         pid = todo.pop()
@@ -112,37 +112,43 @@ def _tree_memory_mb(root: int) -> tuple[float, float, float]:
                         pss += int(line.split()[1]) * 1024
                     elif line.startswith("Rss:"):
                         rss += int(line.split()[1]) * 1024
-            with open(f"/proc/{pid}/status") as handle:
-                for line in handle:
-                    if line.startswith("VmHWM:"):
-                        hwm += int(line.split()[1]) * 1024
             for task in os.listdir(f"/proc/{pid}/task"):
                 with open(f"/proc/{pid}/task/{task}/children") as handle:
                     todo += [int(c) for c in handle.read().split()]
         except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError):
             continue
-    return pss / 2**20, rss / 2**20, hwm / 2**20
+    return pss / 2**20, rss / 2**20
 
 
 @dataclass(frozen=True)
 class Run:
-    """One run of the command."""
+    """One run of the command: times, or the memory of a sampled run."""
 
     wall: float
     cpu: float
+    max_rss_mb: float
     pss_mb: float
     rss_mb: float
-    hwm_mb: float
     load: float
 
 
 def run_cli(
-    lesions: Path, measurements: Path, output: Path, *, output_format: str, engine: str
+    lesions: Path,
+    measurements: Path,
+    output: Path,
+    *,
+    output_format: str,
+    engine: str,
+    sample: bool,
 ) -> Run:
     """Run the command once in a fresh process and measure it.
 
-    Memory is sampled every 20 ms over the command and its worker processes; CPU time is the
-    user and system time of the command and the workers it waited for (``wait4``).
+    The command runs under ``/usr/bin/time`` when the machine has it (a small launcher, so
+    that the peak RSS it reports is the command's own: a process started directly by this
+    script would inherit this script's peak). CPU time is the user and system time of the
+    command and the workers it waited for. With ``sample``, the memory of the command and
+    its worker processes is also read every 20 ms (PSS and RSS summed over the processes);
+    reading it slows the command, so the timed runs do not sample.
     """
     exe = Path(sys.executable).with_name("pseudoprog")
     load = os.getloadavg()[0]
@@ -160,29 +166,34 @@ def run_cli(
         "--engine",
         engine,
     ]
+    launcher = shutil.which("time", path="/usr/bin")
+    handle, name = tempfile.mkstemp(prefix="pseudoprog-time-")
+    os.close(handle)
+    report = Path(name)
+    if launcher:
+        args = [launcher, "-o", str(report), "-f", "%U %S %M", *args]
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak_pss = peak_rss = peak_hwm = 0.0
+    peak_pss = peak_rss = 0.0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
-        pss, rss, hwm = _tree_memory_mb(proc.pid)
-        peak_pss, peak_rss, peak_hwm = max(peak_pss, pss), max(peak_rss, rss), max(peak_hwm, hwm)
-        time.sleep(0.02)
+        if sample:
+            pss, rss = _tree_memory_mb(proc.pid)
+            peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+        time.sleep(0.02 if sample else 0.005)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     stderr = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"pseudoprog classify failed:\n{stderr}")
-    return Run(
-        wall=wall,
-        cpu=usage.ru_utime + usage.ru_stime,
-        pss_mb=peak_pss,
-        rss_mb=peak_rss,
-        hwm_mb=peak_hwm,
-        load=load,
-    )
+    cpu, max_rss = usage.ru_utime + usage.ru_stime, float("nan")
+    if launcher:
+        user, system, kilobytes = report.read_text().split()[-3:]
+        cpu, max_rss = float(user) + float(system), int(kilobytes) / 1024
+    report.unlink()
+    return Run(wall, cpu, max_rss, peak_pss, peak_rss, load)
 
 
 def _median_range(values: list[float], fmt: str) -> str:
@@ -266,35 +277,47 @@ def main() -> None:
     engines = args.engines.split(",")
     formats = args.formats.split(",")
     print(
-        f"{'engine':<10}{'format':<9}{'wall s':>20}{'CPU s':>20}{'PSS MB':>9}{'RSS MB':>9}"
-        f"{'HWM MB':>9}{'load':>12}"
+        f"{'engine':<10}{'format':<9}{'wall s':>20}{'CPU s':>20}{'max RSS':>9}"
+        f"{'PSS MB':>9}{'RSS MB':>9}{'load':>12}"
     )
     outputs: dict[tuple[str, str], Path] = {}
     for output_format in formats:
         for engine in engines:
             out = folder / f"classification-{engine}.{output_format}"
             runs = []
-            for _ in range(args.runs):
+            for k in range(args.runs + 1):  # the last run samples the memory
                 if out.is_dir():
                     shutil.rmtree(out)
                 runs.append(
-                    run_cli(lesions, measurements, out, output_format=output_format, engine=engine)
+                    run_cli(
+                        lesions,
+                        measurements,
+                        out,
+                        output_format=output_format,
+                        engine=engine,
+                        sample=k == args.runs,
+                    )
                 )
             outputs[engine, output_format] = out
+            timed, sampled = runs[:-1], runs[-1]
             loads = [r.load for r in runs]
             print(
                 f"{engine:<10}{output_format:<9}"
-                f"{_median_range([r.wall for r in runs], '.2f'):>20}"
-                f"{_median_range([r.cpu for r in runs], '.2f'):>20}"
-                f"{max(r.pss_mb for r in runs):>9.0f}{max(r.rss_mb for r in runs):>9.0f}"
-                f"{max(r.hwm_mb for r in runs):>9.0f}"
+                f"{_median_range([r.wall for r in timed], '.2f'):>20}"
+                f"{_median_range([r.cpu for r in timed], '.2f'):>20}"
+                f"{max(r.max_rss_mb for r in runs):>9.0f}"
+                f"{sampled.pss_mb:>9.0f}{sampled.rss_mb:>9.0f}"
                 f"{min(loads):>6.2f}-{max(loads):.2f}"
             )
         if len(engines) > 1:
             first, *others = (outputs[e, output_format] for e in engines)
             same = all(same_output(first, other, output_format) for other in others)
             print(f"  {output_format}: engines give the same output -> {'yes' if same else 'NO'}")
-    print("(medians of the runs, ranges in brackets; memory: the largest peak of the runs)")
+    print(
+        "(wall and CPU: medians of the timed runs, ranges in brackets; max RSS: the largest "
+        "process's peak over all runs; PSS and RSS: sums over the processes, peak of one more "
+        "run sampled every 20 ms; load: the load average before the runs)"
+    )
     if not args.no_stages:
         print(f"column engine stages in process (load average {os.getloadavg()[0]:.2f}):")
         for name, seconds in stages(lesions, measurements, folder / "stages.json").items():
