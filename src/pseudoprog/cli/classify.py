@@ -304,6 +304,32 @@ def classify(
         jobs=jobs,
     ):
         return
+    if (
+        scheduler is not None
+        and entry.name == "amini2016"
+        and engine_choice is not EngineChoice.REFERENCE
+        and evidence is None
+        and workbook is None
+        and lesions is not None
+        and measurements is not None
+    ):
+        from pseudoprog.scale.columns import classify_columns  # Dask only on a cluster
+
+        # valid input is loaded as columns; otherwise load_input below reports the problems
+        if classify_columns(
+            lesions=lesions,
+            measurements=measurements,
+            events=events,
+            params=params,
+            as_of=day,
+            output_format=output_format.value,
+            output=output,
+            scheduler=scheduler,
+            partitions=partitions,
+            jobs=jobs,
+            console=err_console,
+        ):
+            return
     with paused_gc():
         cohort = load_input(
             lesions=lesions, measurements=measurements, events=events, workbook=workbook

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from distributed import Client, Future
     from rich.console import Console
 
+    from pseudoprog.scale.columns import ColumnPartitions
+
 __all__ = [
     "ClusterFormat",
     "ClusterRun",
@@ -170,7 +172,7 @@ def _describe(partition: Partition) -> str:
 def _results_in_order(
     client: Client,
     parts: Seq[Partition],
-    histories: LesionHistories,
+    histories: LesionHistories | ColumnPartitions,
     make_job: Callable[[Partition, LesionHistories], _Job],
     *,
     window: int,
@@ -223,7 +225,7 @@ def _results_in_order(
 
 
 def classify_on_cluster(
-    histories: LesionHistories,
+    histories: LesionHistories | ColumnPartitions,
     *,
     engine: LesionEngine,
     output_format: ClusterFormat,
@@ -240,7 +242,9 @@ def classify_on_cluster(
     Parameters
     ----------
     histories
-        The validated cohort (:attr:`pseudoprog.io.cohort.Cohort.histories`).
+        The validated cohort (:attr:`pseudoprog.io.cohort.Cohort.histories`), or the
+        registry as columns (:class:`pseudoprog.scale.columns.ColumnPartitions`), which
+        builds each partition's lesions only when the partition is shipped.
     engine
         The criteria set, parameters, ``as_of`` and findings.
     output_format, output
@@ -276,7 +280,11 @@ def classify_on_cluster(
         raise ParameterError("give --output FILE, or a writer for the text")
     if output_format is ClusterFormat.PARQUET and output is not None:
         check_results_folder(output)
-    patient_ids = [lesion.patient_id for lesion in histories.lesions]
+    patient_ids: Seq[str] = (
+        [lesion.patient_id for lesion in histories.lesions]
+        if isinstance(histories, LesionHistories)
+        else histories.patient_ids()  # type: ignore[assignment]
+    )
     with connect(scheduler, local_workers=local_workers) as client:
         workers = worker_count(client)
         count = partitions or default_partitions(len(patient_ids), workers)
@@ -312,7 +320,7 @@ def classify_on_cluster(
 
 def _write_parquet(
     client: Client,
-    histories: LesionHistories,
+    histories: LesionHistories | ColumnPartitions,
     parts: Seq[Partition],
     engine: LesionEngine,
     output: Path,
@@ -352,7 +360,7 @@ def _write_parquet(
 
 def _write_text(
     client: Client,
-    histories: LesionHistories,
+    histories: LesionHistories | ColumnPartitions,
     parts: Seq[Partition],
     engine: LesionEngine,
     output_format: ClusterFormat,
@@ -403,7 +411,7 @@ def _write_text(
 
 
 def run_classify(
-    histories: Seq[LesionHistory],
+    histories: Seq[LesionHistory] | ColumnPartitions,
     *,
     criteria: str,
     params: CriteriaParameters,
@@ -438,11 +446,15 @@ def run_classify(
         )
     fmt = ClusterFormat(output_format)
     engine = LesionEngine(criteria, params, as_of, dict(evidence))
+    from pseudoprog.scale.columns import ColumnPartitions
+
     if address is None:
         if partitions is not None:
             raise ParameterError("--partitions cuts the cohort for a cluster: add --scheduler")
         if output is None:
             raise ParameterError("--format parquet writes a folder of part files: add --output DIR")
+        if isinstance(histories, ColumnPartitions):  # pragma: no cover - the CLI never does
+            raise ParameterError("a registry of columns is classified on a cluster only")
         from pseudoprog.criteria.amini2016 import assess_many
         from pseudoprog.io.parquet_results import write_results_folder
 
@@ -464,7 +476,7 @@ def run_classify(
             "--jobs sets the workers of --scheduler local; the workers of a running scheduler "
             "are the 'dask worker' processes started for it"
         )
-    if not isinstance(histories, LesionHistories):
+    if not isinstance(histories, LesionHistories | ColumnPartitions):
         raise ParameterError("classification on a cluster needs a measurements table")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
