@@ -2,17 +2,21 @@
 
 1. A registry of 5 million lesions (by default) is generated as Parquet in a temporary folder,
    in chunks, with the courses of ``benchmarks/classify.py`` (stable, shrinking, progressing,
-   transient growth; a baseline and 7 follow-ups on each of 3 sequences: 24 measurement rows a
-   lesion, two lesions a patient). It is classified by the real command, ``pseudoprog classify
+   transient growth; by default a baseline and 7 follow-ups on each of 3 sequences: 24
+   measurement rows a lesion, two lesions a patient; ``--studies N`` gives N studies a
+   sequence, 3N rows a lesion). It is written chunk by chunk (250,000 lesions at a time), never
+   held whole. It is classified by the real command, ``pseudoprog classify
    --format parquet --output DIR --scheduler local --jobs W``, with 1 and then 2 workers. The
    end-to-end wall time gives lesions per second (reading and validating on the client
-   included); the peak resident memory of the client and of each worker process is sampled
-   every 50 ms from ``/proc``.
+   included); the peak resident memory of the client (also per measurement row) and of each
+   worker process is sampled every 50 ms from ``/proc``.
 2. A cohort of 40 synthetic DCE visits (by default; ``tests/scale/visits.py``) goes through
    ``pseudoprog perfusion batch`` on this machine without a cluster and with ``--scheduler
    local --jobs 2``: visits per second.
 
-Usage: ``python benchmarks/scale.py [--lesions N] [--visits N] [--workers 1 2] [--keep DIR]``;
+Usage: ``python benchmarks/scale.py [--lesions N] [--studies N] [--visits N] [--workers 1 2]
+[--keep DIR] [--reference]`` (``--reference``: the client validates with the reference reader,
+``--engine reference``, as before the column reader);
 ``--lesions 20000 --visits 4`` runs in well under a minute. The load average of the machine is
 printed before and after: the figures mean little on a machine that is busy with other work.
 """
@@ -43,8 +47,17 @@ FOLLOW_UPS = 7
 CHUNK = 250_000
 
 
-def make_registry(n_lesions: int, out: Path, *, seed: int = 7) -> tuple[Path, Path]:
-    """Write lesions.parquet and measurements.parquet for ``n_lesions`` synthetic lesions."""
+def make_registry(
+    n_lesions: int, out: Path, *, studies: int = FOLLOW_UPS + 1, seed: int = 7
+) -> tuple[Path, Path]:
+    """Write lesions.parquet and measurements.parquet for ``n_lesions`` synthetic lesions.
+
+    Each lesion has ``studies`` studies (a baseline and ``studies - 1`` follow-ups) on each of
+    the 3 sequences. The tables are written ``CHUNK`` lesions at a time.
+    """
+    if studies < 2:
+        raise ValueError(f"studies must be at least 2 (a baseline and a follow-up), got {studies}")
+    follow_ups = studies - 1
     out.mkdir(parents=True, exist_ok=True)
     lesions_path, measurements_path = out / "lesions.parquet", out / "measurements.parquet"
     lesion_schema = pa.schema(
@@ -56,7 +69,7 @@ def make_registry(n_lesions: int, out: Path, *, seed: int = 7) -> tuple[Path, Pa
          ("size_mm", pa.float64())]
     )  # fmt: skip
     rng = np.random.default_rng(seed)
-    per_lesion = (FOLLOW_UPS + 1) * len(SEQUENCES)
+    per_lesion = studies * len(SEQUENCES)
     with (
         pq.ParquetWriter(lesions_path, lesion_schema) as lesion_writer,
         pq.ParquetWriter(measurements_path, measurement_schema) as measurement_writer,
@@ -75,14 +88,14 @@ def make_registry(n_lesions: int, out: Path, *, seed: int = 7) -> tuple[Path, Pa
                     schema=lesion_schema,
                 )
             )
-            offsets = np.concatenate(([0], 91 * np.arange(1, FOLLOW_UPS + 1)))
-            days = offsets[None, :] + rng.integers(-7, 8, (n, FOLLOW_UPS + 1))
+            offsets = np.concatenate(([0], 91 * np.arange(1, follow_ups + 1)))
+            days = offsets[None, :] + rng.integers(-7, 8, (n, follow_ups + 1))
             days[:, 0] = -rng.integers(1, 43, n)
             kind = rng.integers(0, 4, n)
-            t = np.arange(FOLLOW_UPS + 1)[None, :]
+            t = np.arange(follow_ups + 1)[None, :]
             change = np.select(
                 [kind[:, None] == 0, kind[:, None] == 1, kind[:, None] == 2],
-                [np.zeros((1, FOLLOW_UPS + 1)), -0.8 * t, 2.0 * t],
+                [np.zeros((1, follow_ups + 1)), -0.8 * t, 2.0 * t],
                 default=np.where(t == 1, 6.0, np.where(t == 2, 2.0, 0.0)),
             )
             base = rng.uniform(10, 35, n)
@@ -96,7 +109,7 @@ def make_registry(n_lesions: int, out: Path, *, seed: int = 7) -> tuple[Path, Pa
                     [
                         np.repeat(ids, per_lesion),
                         dates.ravel().astype("datetime64[D]"),
-                        np.tile(np.array(SEQUENCES), n * (FOLLOW_UPS + 1)),
+                        np.tile(np.array(SEQUENCES), n * (follow_ups + 1)),
                         size.ravel(),
                     ],
                     schema=measurement_schema,
@@ -172,11 +185,13 @@ def run_measured(args: list[str]) -> Run:
     return Run(wall, client, workers, stdout)
 
 
-def bench_classify(n_lesions: int, workers: list[int], folder: Path) -> None:
+def bench_classify(
+    n_lesions: int, workers: list[int], folder: Path, *, studies: int, reference: bool = False
+) -> None:
     start = time.perf_counter()
-    lesions, measurements = make_registry(n_lesions, folder)
+    lesions, measurements = make_registry(n_lesions, folder, studies=studies)
     size = (lesions.stat().st_size + measurements.stat().st_size) / 1e6
-    rows = n_lesions * (FOLLOW_UPS + 1) * len(SEQUENCES)
+    rows = n_lesions * studies * len(SEQUENCES)
     print(
         f"registry: {n_lesions:,} lesions, {rows:,} measurement rows, {size:,.0f} MB of "
         f"Parquet, made in {time.perf_counter() - start:.1f} s"
@@ -186,14 +201,15 @@ def bench_classify(n_lesions: int, workers: list[int], folder: Path) -> None:
         run = run_measured(
             ["classify", "--lesions", str(lesions), "--measurements", str(measurements),
              "--format", "parquet", "--output", str(out), "--scheduler", "local",
-             "--jobs", str(count)]
+             "--jobs", str(count), *(["--engine", "reference"] if reference else [])]
         )  # fmt: skip
         per_worker = sorted(run.worker_mb.values(), reverse=True)
         shown = ", ".join(f"{m:,.0f}" for m in per_worker) or "-"
         print(
             f"classify --scheduler local --jobs {count}: {run.wall_s:.1f} s, "
             f"{n_lesions / run.wall_s:,.0f} lesions/s end to end; peak RSS client "
-            f"{run.client_mb:,.0f} MB, workers {shown} MB; load average "
+            f"{run.client_mb:,.0f} MB ({run.client_mb * 2**20 / rows:.0f} bytes a measurement "
+            f"row), workers {shown} MB; load average "
             f"{os.getloadavg()[0]:.2f}"
         )
         shutil.rmtree(out, ignore_errors=True)
@@ -226,6 +242,15 @@ def bench_perfusion(n_visits: int, folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lesions", type=int, default=5_000_000)
+    parser.add_argument(
+        "--studies",
+        type=int,
+        default=FOLLOW_UPS + 1,
+        help="studies a sequence of each lesion (3 rows each; default 8)",
+    )
+    parser.add_argument(
+        "--reference", action="store_true", help="validate with the reference reader"
+    )
     parser.add_argument("--visits", type=int, default=40)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
@@ -236,7 +261,13 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, load average {load} (1, 5, 15 min) at the start")
     try:
         if args.lesions:
-            bench_classify(args.lesions, args.workers, folder / "registry")
+            bench_classify(
+                args.lesions,
+                args.workers,
+                folder / "registry",
+                studies=args.studies,
+                reference=args.reference,
+            )
         if args.visits:
             bench_perfusion(args.visits, folder / "visits")
     finally:
