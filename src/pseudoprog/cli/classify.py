@@ -418,14 +418,13 @@ def _classified_on_columns(
     The column engine gives the reference's output byte for byte
     (:mod:`pseudoprog.io.columnar_classify`), on threads instead of worker processes.
     """
-    if choice is EngineChoice.REFERENCE:
-        return False
+    if choice is EngineChoice.REFERENCE or not bulk:
+        return False  # with --scheduler, the cluster path chooses its loader
     written = None
     lesions, measurements = tables.lesions, tables.measurements
     if (
         entry.name == "amini2016"
         and isinstance(params, Amini2016Parameters)
-        and bulk
         and tables.workbook is None
         and lesions is not None
         and measurements is not None
@@ -448,8 +447,7 @@ def _classified_on_columns(
         if choice is EngineChoice.COLUMNAR:
             raise ParameterError(
                 "--engine columnar covers amini2016 with json, csv or parquet output from "
-                "--lesions and --measurements files of valid input, without --scheduler or "
-                "--evidence; use --engine auto"
+                "--lesions and --measurements files of valid input; use --engine auto"
             )
         return False
     if output is not None:
