@@ -158,6 +158,7 @@ class Run:
     client_mb: float
     worker_mb: dict[int, float]
     stdout: str
+    load: tuple[float, float] = (0.0, 0.0)  # lowest and highest 1-min load average seen
 
 
 def run_measured(args: list[str]) -> Run:
@@ -169,7 +170,9 @@ def run_measured(args: list[str]) -> Run:
     )
     client = 0.0
     workers: dict[int, float] = {}
+    loads: list[float] = []
     while proc.poll() is None:
+        loads.append(os.getloadavg()[0])
         client = max(client, _rss_mb(proc.pid))
         todo = _children(proc.pid)
         while todo:
@@ -182,7 +185,7 @@ def run_measured(args: list[str]) -> Run:
     stdout, stderr = proc.communicate()
     if proc.returncode not in (0,):
         raise SystemExit(f"pseudoprog {' '.join(args[:2])} failed ({proc.returncode}):\n{stderr}")
-    return Run(wall, client, workers, stdout)
+    return Run(wall, client, workers, stdout, (min(loads, default=0.0), max(loads, default=0.0)))
 
 
 def bench_classify(
@@ -209,8 +212,8 @@ def bench_classify(
             f"classify --scheduler local --jobs {count}: {run.wall_s:.1f} s, "
             f"{n_lesions / run.wall_s:,.0f} lesions/s end to end; peak RSS client "
             f"{run.client_mb:,.0f} MB ({run.client_mb * 2**20 / rows:.0f} bytes a measurement "
-            f"row), workers {shown} MB; load average "
-            f"{os.getloadavg()[0]:.2f}"
+            f"row), workers {shown} MB; load average {run.load[0]:.2f}-{run.load[1]:.2f} "
+            f"during the run"
         )
         shutil.rmtree(out, ignore_errors=True)
 
