@@ -489,7 +489,25 @@ def sum_squares(
         first[j] = np.float64(data[0, np.uint64(start + j)])
         yy[j] = 0.0
         sstot[j] = 0.0
-    for t in range(frames):
+    # Four frames at a time, so that each voxel's sums are loaded and stored once per four.
+    head = frames - frames % 4
+    for t in range(0, head, 4):
+        r0, r1, r2, r3 = np.uint64(t), np.uint64(t + 1), np.uint64(t + 2), np.uint64(t + 3)
+        for j in range(n):
+            v = np.uint64(start + j)
+            y0 = np.float64(data[r0, v])
+            y1 = np.float64(data[r1, v])
+            y2 = np.float64(data[r2, v])
+            y3 = np.float64(data[r3, v])
+            f = first[j]
+            d0 = y0 - f
+            d1 = y1 - f
+            d2 = y2 - f
+            d3 = y3 - f
+            yy[j] += (y0 * y0 + y1 * y1) + (y2 * y2 + y3 * y3)
+            sums[j] += (d0 + d1) + (d2 + d3)
+            sstot[j] += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3)
+    for t in range(head, frames):
         for j in range(n):
             y = np.float64(data[np.uint64(t), np.uint64(start + j)])
             d = y - first[j]
