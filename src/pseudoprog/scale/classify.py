@@ -1,11 +1,13 @@
 """``pseudoprog classify --scheduler``: the single-machine classification, on Dask partitions.
 
-The input is read and validated here first, by the same reader and with the same messages as
-without a cluster: nothing is sent to a worker before the whole input is known to be valid.
-The lesions are then cut into partitions that never split a patient
+The input is read and validated here first, with the same messages as without a cluster:
+nothing is sent to a worker before the whole input is known to be valid. Valid amini2016 input
+is held as columns (:mod:`pseudoprog.scale.columns`), other input as the reference reader's
+cohort. The lesions are then cut into partitions that never split a patient
 (:mod:`pseudoprog.scale.partition`); each partition's lesions, measurements and events are
-shipped to one worker (:meth:`pseudoprog.io.histories.LesionHistories.part`), never the whole
-cohort to every worker. A worker runs the function the single-machine command runs on a
+shipped to one worker (:meth:`pseudoprog.io.histories.LesionHistories.part`,
+:meth:`pseudoprog.scale.columns.ColumnPartitions.part`), never the whole cohort to every
+worker. A worker runs the function the single-machine command runs on a
 table of lesions (:func:`pseudoprog.io.bulk.classify_serialized` for JSON and CSV, the
 lesion-level engine for Parquet), so the output is byte for byte the single-machine output.
 

@@ -47,8 +47,8 @@ class ColumnPartitions:
     cohort
         The registry as :func:`~pseudoprog.io.columnar_load.load_columns` returns it.
 
-    Examples
-    --------
+    Notes
+    -----
     ``source.part(start, stop)`` holds lesions ``start:stop`` of the lesions table, their
     measurements and their patients' events; its histories are those that
     ``load_cohort(...).histories[start:stop]`` gives.
