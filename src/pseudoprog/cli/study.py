@@ -122,7 +122,9 @@ def study(
         typer.Option(
             "--classification",
             help="A results folder of 'classify --format parquet' (any size): the response, "
-            "survival and time-course analyses from per-part aggregates; writes study.json.",
+            "survival, cumulative-incidence and time-course analyses from per-part aggregates "
+            "(with --lesions also the cohort description and the Cox models); writes "
+            "study.json.",
             show_default=False,
         ),
     ] = None,
@@ -147,7 +149,8 @@ def study(
         study_command(
             classification,
             output,
-            tables=(lesions, measurements, events, workbook),
+            lesions=lesions,
+            tables=(measurements, events, workbook),
             keep_excluded=keep_excluded,
             title=title,
             scheduler=scheduler,
