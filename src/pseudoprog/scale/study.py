@@ -46,6 +46,7 @@ from pseudoprog.stats.cox import CoxResult, univariate_cox_table
 from pseudoprog.stats.descriptive import CohortDescription, describe_cohort
 from pseudoprog.stats.proportions import IntervalMethod, check_confidence, proportion
 from pseudoprog.stats.responses import ResponseSource, ResponseSummary
+from pseudoprog.stats.study import analysis_fields, analysis_lines
 from pseudoprog.stats.summaries import mean_summary
 from pseudoprog.stats.survival import Outcome, SurvivalRecord, kaplan_meier, logrank_test
 from pseudoprog.stats.timecourse import LesionCourse, SequenceTimeCourse, TimeCourse
@@ -540,36 +541,14 @@ def study_from_results(
     if course is None:
         not_computed["time_course"] = "no lesion was classified OPP"
     not_computed["trajectories"] = _NO_TRACES
-    r = summary.to_dict()
     counted = ", ".join(f"{c.value} {n}" for c, n in summary.counts if n)
     lines = [
         title,
         f"{counts['n_lesions']} lesions in {counts['n_patients']} patients analysed "
         f"({counts['n_excluded']} excluded of {counts['n_input']}); responses from the "
         f"classification results in {folder}: {counted}",
-        f"OPP overall {summary.opp_overall}",
-        f"OPP after single fraction {summary.opp_single_fraction}",
-        f"OPP after multiple fractions {summary.opp_multi_fraction}",
-        f"OPP among enlarging lesions (OPP + PD) {summary.opp_among_enlarging}",
+        *analysis_lines(summary, fisher, logrank, cox),
     ]
-    if fisher is not None:
-        lines.append(
-            f"Fisher exact test, fractionation vs OPP: P = {fisher.p_value:.3g}; "
-            f"odds ratio {fisher.odds_ratio_text}"
-        )
-    if logrank is not None:
-        lines.append(
-            f"Log-rank test, OPP-free survival by fractionation: P = {logrank.p_value:.3g}"
-        )
-    for c in cox:
-        name = f"Cox, {c.description}"
-        if c.estimable:
-            lines.append(
-                f"{name}: HR {c.hazard_ratio:.2f} ({c.ci_low:.2f}-{c.ci_high:.2f}), "
-                f"P = {c.p_value:.3g}"
-            )
-        else:
-            lines.append(f"{name}: {c.note}")
     return {
         "summary": lines,
         "title": title,
@@ -581,23 +560,16 @@ def study_from_results(
         },
         "n_lesions": counts["n_lesions"],
         "n_patients": counts["n_patients"],
-        "response_source": r["source"],
-        "response_counts": r["response_counts"],
-        "opp_prevalence": r["opp_prevalence"],
-        "opp_prevalence_single_fraction": r["opp_prevalence_single_fraction"],
-        "opp_prevalence_multi_fraction": r["opp_prevalence_multi_fraction"],
-        "opp_among_enlarging": r["opp_among_enlarging"],
-        "enlarging": r["enlarging"],
-        "stable_or_responding": r["stable_or_responding"],
-        "pd_among_enlarging": r["pd_among_enlarging"],
-        "indeterminate_left_out": r["indeterminate_left_out"],
-        "fisher_fraction_opp": None if fisher is None else fisher.to_dict(),
-        "regimens": None if description is None else [g.to_dict() for g in description.regimens],
-        "logrank_fraction": None if logrank is None else logrank.to_dict(),
-        "kaplan_meier_fraction": [c.to_dict() for c in curves] or None,
-        "cumulative_incidence": [c.to_dict() for c in incidence] or None,
-        "cox_univariate": [c.to_dict() for c in cox] or None,
-        "time_course": None if course is None else course.to_dict(),
+        **analysis_fields(
+            summary,
+            fisher=fisher,
+            description=description,
+            logrank=logrank,
+            kaplan_meier=curves,
+            incidence=incidence,
+            cox=cox,
+            time_course=course,
+        ),
         "description": None if description is None else description.to_dict(),
         "inclusion": {
             "n_input": counts["n_input"],

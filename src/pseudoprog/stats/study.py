@@ -69,7 +69,15 @@ from pseudoprog.stats.survival import (
 )
 from pseudoprog.stats.timecourse import TimeCourse, Trajectory, opp_time_course, trajectories
 
-__all__ = ["DEFAULT_TITLE", "SECTION_TITLES", "StudyInput", "StudyResult", "run_study"]
+__all__ = [
+    "DEFAULT_TITLE",
+    "SECTION_TITLES",
+    "StudyInput",
+    "StudyResult",
+    "analysis_fields",
+    "analysis_lines",
+    "run_study",
+]
 
 #: Readable names of the sections (the keys of ``StudyResult.sections``).
 SECTION_TITLES = {
@@ -168,29 +176,8 @@ class StudyResult:
             f"{self.n_lesions} lesions in {self.n_patients} patients analysed "
             f"({self.inclusion.n_excluded} excluded of {self.inclusion.n_input}); responses "
             f"{r.source.description}: {counts}",
-            f"OPP overall {r.opp_overall}",
-            f"OPP after single fraction {r.opp_single_fraction}",
-            f"OPP after multiple fractions {r.opp_multi_fraction}",
-            f"OPP among enlarging lesions (OPP + PD) {r.opp_among_enlarging}",
         ]
-        if self.fisher is not None:
-            lines.append(
-                f"Fisher exact test, fractionation vs OPP: P = {self.fisher.p_value:.3g}; "
-                f"odds ratio {self.fisher.odds_ratio_text}"
-            )
-        if self.logrank is not None:
-            lines.append(
-                f"Log-rank test, OPP-free survival by fractionation: P = {self.logrank.p_value:.3g}"
-            )
-        for c in self.cox:
-            name = f"Cox, {c.description}"
-            if c.estimable:
-                lines.append(
-                    f"{name}: HR {c.hazard_ratio:.2f} ({c.ci_low:.2f}-{c.ci_high:.2f}), "
-                    f"P = {c.p_value:.3g}"
-                )
-            else:
-                lines.append(f"{name}: {c.note}")
+        lines += analysis_lines(r, self.fisher, self.logrank, self.cox)
         reasons: dict[str, list[str]] = {}
         for key, why in self.not_computed.items():
             reasons.setdefault(why, []).append(SECTION_TITLES.get(key, key))
@@ -207,28 +194,20 @@ class StudyResult:
         """The ``study.json`` document (see ``docs/study.md`` for every field)."""
         from pseudoprog.stats.published import compare_with_amini2016
 
-        r = self.responses.to_dict()
         return {
             "title": self.title,
             "n_lesions": self.n_lesions,
             "n_patients": self.n_patients,
-            "response_source": r["source"],
-            "response_counts": r["response_counts"],
-            "opp_prevalence": r["opp_prevalence"],
-            "opp_prevalence_single_fraction": r["opp_prevalence_single_fraction"],
-            "opp_prevalence_multi_fraction": r["opp_prevalence_multi_fraction"],
-            "opp_among_enlarging": r["opp_among_enlarging"],
-            "enlarging": r["enlarging"],
-            "stable_or_responding": r["stable_or_responding"],
-            "pd_among_enlarging": r["pd_among_enlarging"],
-            "indeterminate_left_out": r["indeterminate_left_out"],
-            "fisher_fraction_opp": None if self.fisher is None else self.fisher.to_dict(),
-            "regimens": [g.to_dict() for g in self.description.regimens],
-            "logrank_fraction": None if self.logrank is None else self.logrank.to_dict(),
-            "kaplan_meier_fraction": [c.to_dict() for c in self.kaplan_meier] or None,
-            "cumulative_incidence": [c.to_dict() for c in self.incidence] or None,
-            "cox_univariate": [c.to_dict() for c in self.cox] or None,
-            "time_course": None if self.time_course is None else self.time_course.to_dict(),
+            **analysis_fields(
+                self.responses,
+                fisher=self.fisher,
+                description=self.description,
+                logrank=self.logrank,
+                kaplan_meier=self.kaplan_meier,
+                incidence=self.incidence,
+                cox=self.cox,
+                time_course=self.time_course,
+            ),
             "inclusion": self.inclusion.to_dict(),
             "description": self.description.to_dict(),
             "response_agreement": None if self.agreement is None else self.agreement.to_dict(),
@@ -261,6 +240,76 @@ class StudyResult:
             "confidence": self.confidence,
             "software": dict(self.software),
         }
+
+
+def analysis_lines(
+    responses: ResponseSummary,
+    fisher: FisherTest | None,
+    logrank: LogRankTest | None,
+    cox: Seq[CoxResult],
+) -> list[str]:
+    """The summary lines of the OPP prevalences, the Fisher and log-rank tests and the Cox
+    models (shared by the study of the measurements and that of classification results)."""
+    lines = [
+        f"OPP overall {responses.opp_overall}",
+        f"OPP after single fraction {responses.opp_single_fraction}",
+        f"OPP after multiple fractions {responses.opp_multi_fraction}",
+        f"OPP among enlarging lesions (OPP + PD) {responses.opp_among_enlarging}",
+    ]
+    if fisher is not None:
+        lines.append(
+            f"Fisher exact test, fractionation vs OPP: P = {fisher.p_value:.3g}; "
+            f"odds ratio {fisher.odds_ratio_text}"
+        )
+    if logrank is not None:
+        lines.append(
+            f"Log-rank test, OPP-free survival by fractionation: P = {logrank.p_value:.3g}"
+        )
+    for c in cox:
+        name = f"Cox, {c.description}"
+        if c.estimable:
+            lines.append(
+                f"{name}: HR {c.hazard_ratio:.2f} ({c.ci_low:.2f}-{c.ci_high:.2f}), "
+                f"P = {c.p_value:.3g}"
+            )
+        else:
+            lines.append(f"{name}: {c.note}")
+    return lines
+
+
+def analysis_fields(
+    responses: ResponseSummary,
+    *,
+    fisher: FisherTest | None,
+    description: CohortDescription | None,
+    logrank: LogRankTest | None,
+    kaplan_meier: Seq[KaplanMeierCurve],
+    incidence: Seq[CumulativeIncidence],
+    cox: Seq[CoxResult],
+    time_course: TimeCourse | None,
+) -> dict[str, Any]:
+    """The ``study.json`` fields of the responses and the analyses, in their order (shared
+    by the study of the measurements and that of classification results)."""
+    r = responses.to_dict()
+    return {
+        "response_source": r["source"],
+        "response_counts": r["response_counts"],
+        "opp_prevalence": r["opp_prevalence"],
+        "opp_prevalence_single_fraction": r["opp_prevalence_single_fraction"],
+        "opp_prevalence_multi_fraction": r["opp_prevalence_multi_fraction"],
+        "opp_among_enlarging": r["opp_among_enlarging"],
+        "enlarging": r["enlarging"],
+        "stable_or_responding": r["stable_or_responding"],
+        "pd_among_enlarging": r["pd_among_enlarging"],
+        "indeterminate_left_out": r["indeterminate_left_out"],
+        "fisher_fraction_opp": None if fisher is None else fisher.to_dict(),
+        "regimens": None if description is None else [g.to_dict() for g in description.regimens],
+        "logrank_fraction": None if logrank is None else logrank.to_dict(),
+        "kaplan_meier_fraction": [c.to_dict() for c in kaplan_meier] or None,
+        "cumulative_incidence": [c.to_dict() for c in incidence] or None,
+        "cox_univariate": [c.to_dict() for c in cox] or None,
+        "time_course": None if time_course is None else time_course.to_dict(),
+    }
 
 
 def _responses_of(
