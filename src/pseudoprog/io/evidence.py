@@ -301,20 +301,7 @@ def load_evidence(
     InputValidationError
         Listing every problem found.
     """
-    log = ProblemLog()
-    table: RawTable | None = None
-    required = EVIDENCE_COLUMNS["required"]
-    if path is not None:
-        table = read_table(path, log, table="evidence", columns=required)
-    elif workbook is not None:
-        book = read_workbook(workbook, log)
-        if book is not None and "evidence" in book.sheets:
-            table = book.table("evidence", log, columns=required)
-    rows = [] if table is None else parse_evidence(table, lesions, log)
-    log.raise_if_any()
-    if notices is not None:
-        notices.extend(log.notices)
-    return tuple(rows)
+    return _load(path, lesions, workbook, notices)
 
 
 def load_patient_evidence(
@@ -338,6 +325,17 @@ def load_patient_evidence(
     treated = {
         lesion.lesion_id: record.treatment_start for record in records for lesion in record.lesions
     }
+    return _load(path, treated, workbook, notices)
+
+
+def _load(
+    path: str | Path | None,
+    lesions: Sequence[Lesion] | Mapping[str, date],
+    workbook: str | Path | None,
+    notices: list[str] | None,
+) -> tuple[Evidence, ...]:
+    """The evidence table of ``path`` or ``workbook``, parsed against ``lesions`` (lesions,
+    or each lesion's treatment start)."""
     log = ProblemLog()
     table: RawTable | None = None
     required = EVIDENCE_COLUMNS["required"]
@@ -347,7 +345,7 @@ def load_patient_evidence(
         book = read_workbook(workbook, log)
         if book is not None and "evidence" in book.sheets:
             table = book.table("evidence", log, columns=required)
-    rows = [] if table is None else parse_evidence(table, treated, log)
+    rows = [] if table is None else parse_evidence(table, lesions, log)
     log.raise_if_any()
     if notices is not None:
         notices.extend(log.notices)
