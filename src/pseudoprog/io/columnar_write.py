@@ -39,20 +39,8 @@ __all__ = ["ColumnarText", "LesionColumns", "needs_escaping"]
 
 
 class ColumnarText(LesionText):
-    """The texts of one part of a registry.
-
-    Parameters
-    ----------
-    results
-        Column-engine results of the part.
-    lesions
-        The part's lesions.
-    params
-        Criteria parameters.
-    events_recorded
-        Whether an events table was given (none of these lesions has an event the criteria
-        read).
-    """
+    """The texts of one part of a registry: the JSON objects, CSV rows and Parquet columns
+    of its lesions (parameters as for :class:`~pseudoprog.io.columnar_groups.GroupText`)."""
 
     def _deciding_numbers(self, fmt: _Format, empty: str) -> tuple[pa.Array, ...]:
         a = self.a
